@@ -1,0 +1,126 @@
+"""Envelope addresses and domains: parsing, validation and IDNA.
+
+Every address a user passes (or a configuration file yields) goes through
+:func:`parse_address` before it is put on the wire, so a malformed value ends in a
+clear usage error instead of a confusing SMTP exchange.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_LOCAL = 64
+MAX_DOMAIN = 253
+MAX_LABEL = 63
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*\Z")
+_QUOTED = re.compile(r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"\Z')
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+
+
+class AddressError(ValueError):
+    """The text is not an address or domain we can put on the wire."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """An envelope address: ``local`` part and ASCII (A-label) ``domain``."""
+
+    local: str
+    domain: str
+    unicode_domain: str
+
+    def __str__(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+    @property
+    def display(self) -> str:
+        """The address as the user knows it (U-label domain)."""
+        return f"{self.local}@{self.unicode_domain}"
+
+
+def _check_chars(text: str, what: str) -> None:
+    if not text:
+        raise AddressError(f"empty {what}")
+    for ch in text:
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            raise AddressError(f"{what} contains a control character (0x{ord(ch):02x})")
+
+
+def to_ascii_domain(domain: str) -> str:
+    """Return the A-label form of ``domain`` (IDNA 2008 when available), validated."""
+    _check_chars(domain, "domain")
+    name = domain.rstrip(".") if domain.endswith(".") and domain != "." else domain
+    if " " in name:
+        raise AddressError(f"domain contains a space: {domain!r}")
+    if name.startswith("[") or _looks_like_ip(name):
+        raise AddressError(f"address literals are not supported as domains: {domain!r}")
+    if not name.isascii():
+        name = _idna_encode(name)
+    name = name.lower()
+    if len(name) > MAX_DOMAIN:
+        raise AddressError(f"domain longer than {MAX_DOMAIN} characters")
+    labels = name.split(".")
+    if len(labels) < 1 or any(not _LABEL.match(label) for label in labels):
+        raise AddressError(f"not a valid domain name: {domain!r}")
+    return name
+
+
+def _looks_like_ip(name: str) -> bool:
+    return bool(re.fullmatch(r"[0-9.]+", name)) or ":" in name
+
+
+def _idna_encode(name: str) -> str:
+    try:
+        import idna  # IDNA 2008 with UTS 46 mapping, as browsers and MTAs use
+
+        return idna.encode(name, uts46=True).decode("ascii")
+    except ImportError:  # pragma: no cover - dnspython[idna] pulls it in
+        try:
+            return name.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise AddressError(f"not a valid internationalised domain: {exc}") from None
+    except Exception as exc:  # idna.IDNAError and its subclasses
+        raise AddressError(f"not a valid internationalised domain: {name!r} ({exc})") from None
+
+
+def to_unicode_domain(domain: str) -> str:
+    """Return the U-label form of an ASCII domain for display; unchanged on error."""
+    if "xn--" not in domain:
+        return domain
+    try:
+        import idna
+
+        return idna.decode(domain)
+    except Exception:
+        return domain
+
+
+def parse_address(text: str) -> Address:
+    """Parse ``local@domain`` as used in ``MAIL FROM``/``RCPT TO``."""
+    _check_chars(text, "address")
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    if "@" not in text:
+        raise AddressError(f"not an address (no @): {text!r}")
+    local, _, domain = text.rpartition("@")
+    if not local:
+        raise AddressError(f"empty local part: {text!r}")
+    if not local.isascii():
+        raise AddressError(
+            f"non-ASCII local part needs SMTPUTF8, which a callout does not use: {text!r}"
+        )
+    if not (_DOT_ATOM.match(local) or _QUOTED.match(local)):
+        raise AddressError(f"not a valid local part: {local!r}")
+    if len(local) > MAX_LOCAL:
+        raise AddressError(f"local part longer than {MAX_LOCAL} characters")
+    ascii_domain = to_ascii_domain(domain)
+    return Address(local, ascii_domain, to_unicode_domain(ascii_domain))
+
+
+def domain_address(domain: str, local: str = "postmaster") -> Address:
+    """The address ``local@domain`` for a bare domain (``-d``)."""
+    ascii_domain = to_ascii_domain(domain)
+    return Address(local, ascii_domain, to_unicode_domain(ascii_domain))

@@ -1,0 +1,181 @@
+"""Orchestration: DNS for every sender domain, then every server address probed once,
+all in parallel and bounded by one deadline; the receiver model decides per sender.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+
+from check_callout.address import Address, domain_address, parse_address
+from check_callout.mxlookup import Resolver, Route, is_ip, literal_route
+from check_callout.parallel import Unfinished, run_parallel
+from check_callout.probe import Dialogue, ProbeSettings, run_dialogue
+from check_callout.receiver import UNFINISHED, Decision, Outcome, decide
+
+
+@dataclass
+class CalloutOptions:
+    """Everything a callout run needs; defaults match Exim's callout."""
+
+    port: int = 25
+    helo: str | None = None
+    mail_from: str = ""
+    starttls: bool = True
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    nameserver: str | None = None
+    dns_port: int = 53
+    families: tuple[int, ...] = (6, 4)
+    max_hosts: int = 10
+    host: str | None = None
+    random: bool = False
+    postmaster: bool = False
+    transcript: bool = False
+
+
+@dataclass
+class SenderResult:
+    """The callout for one envelope sender: route, dialogues and the receivers' answer."""
+
+    sender: Address
+    route: Route
+    decision: Decision
+    dialogues: list[Dialogue] = field(default_factory=list)
+    random_decision: Decision | None = None
+    random_address: str = ""
+    postmaster_decision: Decision | None = None
+
+    @property
+    def verdict(self) -> Decision:
+        return self.decision
+
+    @property
+    def deciding_time(self) -> float | None:
+        """Wall time of the dialogue that decided (seconds), if one did."""
+        attempt = self.decision.deciding
+        if attempt is None:
+            return None
+        for dialogue in self.dialogues:
+            if dialogue.address == attempt.address:
+                return dialogue.total
+        return None
+
+    @property
+    def state(self) -> int:
+        from check_callout.judge import Policy, judge
+
+        return judge(self, Policy()).state
+
+    @property
+    def summary(self) -> str:
+        from check_callout.judge import Policy, judge
+
+        return judge(self, Policy()).summary
+
+
+def default_helo() -> str:
+    """This host's fully qualified name, without a slow lookup when the name has a dot."""
+    name = socket.gethostname()
+    if "." not in name:
+        name = socket.getfqdn(name)
+    return name or "localhost"
+
+
+def random_local_part() -> str:
+    """A local part no real mailbox has, like Exim's ``callout_random_local_part``."""
+    return f"callout-check-{int(time.time())}-{secrets.token_hex(4)}"
+
+
+def run_callouts(
+    senders: list[str | Address], options: CalloutOptions, deadline: float
+) -> list[SenderResult]:
+    """Run the callouts for ``senders``; every server address is asked once."""
+    addresses = [s if isinstance(s, Address) else parse_address(s) for s in senders]
+    routes = _routes(addresses, options, deadline)
+    extras: dict[str, dict[str, str]] = {}
+    wanted: dict[str, list[str]] = {}  # server address -> recipients
+    names: dict[str, str] = {}  # server address -> the first host name it was found under
+    for addr in addresses:
+        route = routes[addr.domain]
+        rcpts = [str(addr)]
+        extra = extras.setdefault(addr.domain, {})
+        if options.random:
+            extra.setdefault("random", f"{random_local_part()}@{addr.domain}")
+            rcpts.insert(0, extra["random"])
+        if options.postmaster:
+            extra.setdefault("postmaster", str(domain_address(addr.domain)))
+            rcpts.append(extra["postmaster"])
+        for host in route.hosts:
+            for ip in host.addresses:
+                names.setdefault(ip, host.name)
+                bucket = wanted.setdefault(ip, [])
+                bucket.extend(r for r in rcpts if r not in bucket)
+    settings = ProbeSettings(
+        port=options.port, helo=options.helo or default_helo(), mail_from=options.mail_from,
+        starttls=options.starttls, timeout=options.timeout,
+        connect_timeout=options.connect_timeout, transcript=options.transcript,
+    )
+    jobs = {
+        ip: (lambda ip=ip, rcpts=rcpts: run_dialogue(names[ip], ip, rcpts, settings, deadline))
+        for ip, rcpts in wanted.items()
+    }
+    finished = run_parallel(jobs, deadline, workers=32)
+    dialogues: dict[str, Dialogue] = {}
+    for ip, result in finished.items():
+        if isinstance(result, Dialogue):
+            dialogues[ip] = result
+        else:
+            text = "had not answered when the check's time ran out"
+            if not isinstance(result, Unfinished):
+                text = f"probe failed: {type(result).__name__}: {result}"
+            dialogue = Dialogue(names[ip], ip, options.port)
+            outcome = Outcome(UNFINISHED, "", 0, text)
+            dialogue.outcomes = {rcpt: outcome for rcpt in wanted[ip]}
+            dialogues[ip] = dialogue
+    return [_result(addr, routes[addr.domain], dialogues, extras.get(addr.domain, {})) for addr in addresses]
+
+
+def _result(
+    addr: Address, route: Route, dialogues: dict[str, Dialogue], extra: dict[str, str]
+) -> SenderResult:
+    used = [dialogues[ip] for host in route.hosts for ip in host.addresses if ip in dialogues]
+
+    def decision_for(rcpt: str) -> Decision:
+        outcomes = {d.address: d.outcomes[rcpt] for d in used if rcpt in d.outcomes}
+        return decide(route, outcomes)
+
+    result = SenderResult(addr, route, decision_for(str(addr)), used)
+    if "random" in extra:
+        result.random_address = extra["random"]
+        result.random_decision = decision_for(extra["random"])
+    if "postmaster" in extra:
+        result.postmaster_decision = decision_for(extra["postmaster"])
+    return result
+
+
+def _routes(addresses: list[Address], options: CalloutOptions, deadline: float) -> dict[str, Route]:
+    domains = list(dict.fromkeys(a.domain for a in addresses))
+    if options.host and is_ip(options.host):
+        route = literal_route(options.host)
+        return {d: route for d in domains}
+    dns_deadline = deadline
+    resolver = Resolver(options.nameserver, options.dns_port, options.families,
+                        timeout=max(0.1, min(10.0, deadline - time.monotonic())))
+    if options.host:
+        route = resolver.host_route(options.host, dns_deadline)
+        return {d: route for d in domains}
+    jobs = {d: (lambda d=d: resolver.route(d, dns_deadline, options.max_hosts)) for d in domains}
+    results = run_parallel(jobs, dns_deadline, workers=8)
+    routes: dict[str, Route] = {}
+    for domain, result in results.items():
+        if isinstance(result, Route):
+            routes[domain] = result
+        else:
+            reason = "no DNS answer before the check's time ran out"
+            if not isinstance(result, Unfinished):
+                reason = f"DNS lookup failed: {type(result).__name__}: {result}"
+            routes[domain] = Route(domain, "dns_error", detail=f"cannot tell: {reason}")
+    return routes

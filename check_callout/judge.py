@@ -1,0 +1,112 @@
+"""From what receivers would do to a monitoring state and a sentence.
+
+The receiver model (:mod:`check_callout.receiver`) says accept, defer or reject; this
+module turns that, and what else the run noticed (a preferred host down, an implicit
+MX, a host that accepts anything), into OK/WARNING/CRITICAL/UNKNOWN with the reason in
+plain words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from check_callout.mxlookup import IMPLICIT, is_non_public
+from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, Attempt, Decision
+
+if TYPE_CHECKING:
+    from check_callout.engine import SenderResult
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+STATE_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+SEVERITY = {OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3}  # CRITICAL outranks UNKNOWN
+IMPLICIT_MX_STATES = {"ok": OK, "warning": WARNING, "critical": CRITICAL}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How strict to be about things that are not failures."""
+
+    implicit_mx: int = WARNING
+    accept_all: int = WARNING
+    private: int = WARNING
+    postmaster: int = WARNING
+    degraded: int = WARNING
+    explicit_host: bool = False  # -H: the user chose the host, its address is not judged
+
+
+@dataclass
+class Judgement:
+    state: int
+    summary: str
+    notes: list[str] = field(default_factory=list)
+
+
+def worst(states: list[int]) -> int:
+    """The most severe state, CRITICAL above UNKNOWN above WARNING above OK."""
+    return max(states, key=lambda s: SEVERITY[s]) if states else OK
+
+
+def action_words(decision: Decision) -> str:
+    """``an Exim receiver would defer (451 ...)``."""
+    if decision.exim is None:
+        return "an Exim receiver would defer while the DNS fails"
+    if decision.exim == EXIM_ACCEPT:
+        return "an Exim receiver would accept"
+    return f"an Exim receiver would {decision.exim} ({decision.exim_reply})"
+
+
+def _where(attempt: Attempt) -> str:
+    return attempt.host if attempt.host == attempt.address else f"{attempt.host} [{attempt.address}]"
+
+
+def judge(result: SenderResult, policy: Policy) -> Judgement:
+    """The state and the one-line summary for one sender."""
+    decision = result.decision
+    route = result.route
+    sender = result.sender.display
+    prefix = ""
+    if route.status == IMPLICIT:
+        prefix = "no MX, implicit MX "
+    if decision.exim is None:
+        return Judgement(UNKNOWN, f"{sender}: {decision.reason}")
+    if decision.exim == EXIM_DEFER and decision.unfinished:
+        hosts = ", ".join(_where(a) for a in decision.unfinished[:3])
+        return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}; "
+                                  f"so far {prefix}{decision.reason}")
+    summary = f"{sender}: {prefix}{decision.reason}; {action_words(decision)}"
+    if decision.exim != EXIM_ACCEPT:
+        return Judgement(2, summary)
+    states = [OK]
+    notes: list[str] = []
+    for attempt in decision.degraded:
+        states.append(policy.degraded)
+        notes.append(f"more preferred {_where(attempt)} {attempt.outcome.describe()}")
+    for attempt in decision.unfinished:
+        states.append(policy.degraded)
+        notes.append(f"{_where(attempt)} had not answered in time")
+    if route.status == IMPLICIT:
+        states.append(policy.implicit_mx)
+        notes.append("no MX record: mail relies on the implicit MX (RFC 5321 5.1)")
+    if not policy.explicit_host:
+        private = sorted({a.address for a in decision.attempts if is_non_public(a.address)})
+        if private:
+            states.append(policy.private)
+            notes.append(f"MX points at a non-public address ({', '.join(private[:3])})")
+    if result.random_decision is not None and result.random_decision.exim == EXIM_ACCEPT:
+        states.append(policy.accept_all)
+        notes.append(f"accepts any local part (random {result.random_address} accepted): "
+                     "the callout proves little")
+    pm = result.postmaster_decision
+    if pm is not None and pm.exim != EXIM_ACCEPT:
+        states.append(policy.postmaster)
+        notes.append(f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it")
+    if route.skipped_hosts:
+        notes.append(f"{route.skipped_hosts} more MX hosts not probed (--max-hosts)")
+    state = worst(states)
+    if notes and state != OK:
+        summary = f"{summary}, but {notes[0]}"
+    return Judgement(state, summary, notes)
+
+
+__all__ = ["ACCEPT", "Judgement", "Policy", "judge", "worst", "action_words"]

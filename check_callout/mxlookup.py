@@ -1,0 +1,232 @@
+"""DNS: where would a receiver's callout go for a domain?
+
+Looks up MX records (RFC 5321 section 5.1), the implicit MX on A/AAAA when there are
+none, the null MX of RFC 7505, and every MX host's addresses. dnspython is imported
+only when a run needs DNS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from check_callout.parallel import run_parallel
+from check_callout.text import sanitize
+
+# Route statuses
+MX = "mx"  # MX records found
+IMPLICIT = "implicit"  # no MX, the domain's own A/AAAA
+EXPLICIT = "explicit"  # the user named the host (-H)
+NULL_MX = "null_mx"  # MX 0 . : the domain accepts no mail
+NXDOMAIN = "nxdomain"
+NO_ADDRESS = "no_address"  # neither MX nor A/AAAA
+DNS_ERROR = "dns_error"  # the DNS could not answer: cannot tell
+
+
+class DNSFailure(Exception):
+    """The resolver could not answer (SERVFAIL, REFUSED, timeout)."""
+
+
+@dataclass
+class MXHost:
+    """One MX host with its addresses in the order a receiver tries them."""
+
+    name: str
+    preference: int
+    addresses: list[str] = field(default_factory=list)
+    implicit: bool = False
+    note: str = ""
+    lookup_error: str = ""
+
+    @property
+    def private_addresses(self) -> list[str]:
+        return [a for a in self.addresses if is_non_public(a)]
+
+
+@dataclass
+class Route:
+    """The hosts a receiver would try for ``domain``, in order."""
+
+    domain: str
+    status: str
+    hosts: list[MXHost] = field(default_factory=list)
+    detail: str = ""
+    skipped_hosts: int = 0
+    lookup_time: float = 0.0
+
+
+def is_non_public(address: str) -> bool:
+    """Loopback, RFC 1918/ULA, link-local, unspecified or CGNAT; not the documentation ranges."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+        return True
+    if isinstance(ip, ipaddress.IPv4Address):
+        private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+        return any(ip in ipaddress.ip_network(net) for net in private)
+    return ip in ipaddress.ip_network("fc00::/7")
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class Resolver:
+    """A small facade over dnspython with the plugin's deadline and families."""
+
+    def __init__(
+        self,
+        nameserver: str | None = None,
+        port: int = 53,
+        families: tuple[int, ...] = (6, 4),
+        timeout: float = 5.0,
+    ) -> None:
+        import dns.resolver  # imported here: a run without DNS does not pay for it
+
+        self._dns = dns
+        if nameserver:
+            self._resolver = dns.resolver.Resolver(configure=False)
+            self._resolver.nameservers = [nameserver]
+        else:
+            self._resolver = dns.resolver.Resolver()
+        self._resolver.port = port
+        self._resolver.timeout = min(2.0, timeout)
+        self._resolver.lifetime = timeout
+        self.families = families
+        self.timeout = timeout
+
+    def _query(self, name: str, rdtype: str, deadline: float) -> Any:
+        """Return the answer's rrset, or None for NoAnswer; raise on NXDOMAIN/failure."""
+        dns = self._dns
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DNSFailure(f"no time left to look up {rdtype} {name}")
+        try:
+            answer = self._resolver.resolve(
+                name, rdtype, lifetime=min(self.timeout, left), search=False, raise_on_no_answer=False
+            )
+        except dns.resolver.NXDOMAIN:
+            raise
+        except dns.resolver.NoNameservers as exc:
+            raise DNSFailure(f"{rdtype} {name}: no server could answer (SERVFAIL or REFUSED)") from exc
+        except dns.exception.Timeout as exc:
+            raise DNSFailure(f"{rdtype} {name}: resolver timed out") from exc
+        except dns.exception.DNSException as exc:
+            raise DNSFailure(f"{rdtype} {name}: {sanitize(str(exc), 120)}") from exc
+        return answer.rrset
+
+    def addresses(self, name: str, deadline: float) -> tuple[list[str], str]:
+        """IPv6 then IPv4 addresses of ``name`` (as Exim orders them), and a note."""
+        dns = self._dns
+        found: list[str] = []
+        errors: list[str] = []
+        for family, rdtype in ((6, "AAAA"), (4, "A")):
+            if family not in self.families:
+                continue
+            try:
+                rrset = self._query(name, rdtype, deadline)
+            except dns.resolver.NXDOMAIN:
+                return found, "host name does not exist (NXDOMAIN)"
+            except DNSFailure as exc:
+                errors.append(str(exc))
+                continue
+            if rrset is not None:
+                found.extend(rr.address for rr in rrset)
+        if errors and not found:
+            raise DNSFailure("; ".join(errors))
+        return found, "" if found else "host has no address record"
+
+    def route(self, domain: str, deadline: float, max_hosts: int = 10) -> Route:
+        """Where a callout for ``domain`` goes: MX, implicit MX, null MX or nowhere."""
+        dns = self._dns
+        start = time.monotonic()
+        route = self._route(domain, deadline, max_hosts, dns)
+        route.lookup_time = time.monotonic() - start
+        return route
+
+    def _route(self, domain: str, deadline: float, max_hosts: int, dns: Any) -> Route:
+        try:
+            rrset = self._query(domain, "MX", deadline)
+        except dns.resolver.NXDOMAIN:
+            return Route(domain, NXDOMAIN, detail=f"{domain} does not exist (NXDOMAIN)")
+        except DNSFailure as exc:
+            return Route(domain, DNS_ERROR, detail=f"cannot tell: {exc}")
+        if rrset is None or len(rrset) == 0:
+            return self._implicit(domain, deadline)
+        records = sorted(((rr.preference, rr.exchange) for rr in rrset), key=lambda r: r[0])
+        real = [(pref, name) for pref, name in records if name != dns.name.root]
+        if not real:
+            detail = f"{domain} publishes a null MX (RFC 7505): it accepts no mail"
+            return Route(domain, NULL_MX, detail=detail)
+        hosts = [
+            MXHost(sanitize(name.to_text(omit_final_dot=True).lower(), 253), int(pref))
+            for pref, name in real
+        ]
+        skipped = max(0, len(hosts) - max_hosts)
+        hosts = hosts[:max_hosts]
+        self._fill_addresses(hosts, deadline)
+        route = Route(domain, MX, hosts, skipped_hosts=skipped)
+        if all(not h.addresses for h in hosts):
+            if all(h.lookup_error for h in hosts):
+                return Route(domain, DNS_ERROR, hosts, detail=f"cannot tell: {hosts[0].lookup_error}")
+            route.status = NO_ADDRESS
+            route.detail = "no MX host of the domain has an address"
+        return route
+
+    def _fill_addresses(self, hosts: list[MXHost], deadline: float) -> None:
+        jobs = {}
+        for index, host in enumerate(hosts):
+            if is_ip(host.name):
+                host.note = "MX target is an IP address, not a host name (RFC 5321 forbids it)"
+                continue
+            jobs[index] = (lambda name=host.name: self.addresses(name, deadline))
+        results = run_parallel(jobs, deadline, workers=8)
+        for index, result in results.items():
+            host = hosts[index]
+            if isinstance(result, BaseException):
+                host.lookup_error = sanitize(str(result), 160) or type(result).__name__
+                host.note = f"address lookup failed: {host.lookup_error}"
+            else:
+                host.addresses, note = result
+                host.note = host.note or note
+
+    def _implicit(self, domain: str, deadline: float) -> Route:
+        dns = self._dns
+        try:
+            addresses, note = self.addresses(domain, deadline)
+        except dns.resolver.NXDOMAIN:
+            return Route(domain, NXDOMAIN, detail=f"{domain} does not exist (NXDOMAIN)")
+        except DNSFailure as exc:
+            return Route(domain, DNS_ERROR, detail=f"cannot tell: {exc}")
+        if not addresses:
+            return Route(domain, NO_ADDRESS, detail=f"{domain} has no MX and no address record")
+        host = MXHost(domain, 0, addresses, implicit=True, note="implicit MX (no MX record)")
+        return Route(domain, IMPLICIT, [host], detail="no MX record: implicit MX on the domain's address")
+
+    def host_route(self, host: str, deadline: float) -> Route:
+        """A route to one named host (``-H``), skipping MX."""
+        dns = self._dns
+        try:
+            addresses, note = self.addresses(host, deadline)
+        except dns.resolver.NXDOMAIN:
+            return Route(host, NXDOMAIN, detail=f"host {host} does not exist (NXDOMAIN)")
+        except DNSFailure as exc:
+            return Route(host, DNS_ERROR, detail=f"cannot tell: {exc}")
+        if not addresses:
+            return Route(host, NO_ADDRESS, detail=f"host {host} has no address record")
+        return Route(host, EXPLICIT, [MXHost(host, 0, addresses, note="host given with -H")])
+
+
+def literal_route(address: str) -> Route:
+    """A route to an IP address given with ``-H``: no DNS needed."""
+    return Route(address, EXPLICIT, [MXHost(address, 0, [address], note="host given with -H")])

@@ -1,0 +1,60 @@
+"""Run independent jobs in parallel, bounded by a deadline.
+
+The plugin must answer within ``-t`` even if a job hangs in a system call, so jobs run
+in daemon threads that are abandoned (not joined) when the deadline passes: the
+process can exit while they are still blocked.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Hashable
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+class Unfinished(Exception):
+    """A job that had not finished when the deadline passed."""
+
+
+def run_parallel(
+    jobs: dict[K, Callable[[], T]], deadline: float, workers: int = 16
+) -> dict[K, T | BaseException]:
+    """Run every job; return its result, its exception, or :class:`Unfinished`."""
+    results: dict[K, T | BaseException] = {}
+    if not jobs:
+        return results
+    todo: queue.SimpleQueue[tuple[K, Callable[[], T]]] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[K, T | BaseException]] = queue.SimpleQueue()
+    for item in jobs.items():
+        todo.put(item)
+
+    def worker() -> None:
+        while True:
+            try:
+                key, job = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((key, job()))
+            except BaseException as exc:  # reported to the caller, never lost
+                done.put((key, exc))
+
+    for _ in range(max(1, min(workers, len(jobs)))):
+        threading.Thread(target=worker, daemon=True, name="probe").start()
+    while len(results) < len(jobs):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            key, value = done.get(timeout=left)
+        except queue.Empty:
+            break
+        results[key] = value
+    for key in jobs:
+        results.setdefault(key, Unfinished("no answer before the check's time ran out"))
+    return results

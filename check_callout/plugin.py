@@ -1,0 +1,332 @@
+"""check_callout: the Nagios/Icinga plugin glue.
+
+A :class:`Callout` resource only measures (DNS, probes), contexts only judge, the
+summary only words the result, as in nagiosplugin's own examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import nagiosplugin
+from nagiosplugin.output import Output
+
+from check_callout import __version__
+from check_callout.pluginutil import (
+    PluginArgumentParser,
+    UsageError,
+    check_argv,
+    fail_unknown,
+    nagios_range,
+    port_number,
+    positive_float,
+)
+from check_callout.text import perf_label, sanitize
+
+NAME = "CALLOUT"
+FIRST_LINE_MAX = 200
+OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result
+
+
+class LongOutput(Output):
+    """nagiosplugin's output, but the perfdata stays on the first line and the long
+    output (every host and its answer) is always shown, as operators read it in Icinga."""
+
+    def add(self, check: Any) -> None:
+        self.status = self.format_status(check)
+        perfdata = self.format_perfdata(check)
+        if perfdata:
+            self.status += " " + perfdata
+        self.add_longoutput(check.verbose_str)
+
+
+class Callout(nagiosplugin.Resource):
+    """Measures: resolves, probes, and hands each sender's result to the contexts."""
+
+    def __init__(self, senders: list[Any], options: Any, deadline: float) -> None:
+        self.senders = senders
+        self.options = options
+        self.deadline = deadline
+        self.results: list[Any] = []
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    def probe(self) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.engine import run_callouts
+
+        self.results = run_callouts(self.senders, self.options, self.deadline)
+        for result in self.results:
+            yield nagiosplugin.Metric(f"sender {result.sender.display}", result, context="callout")
+        times = [t for t in (r.deciding_time for r in self.results) if t is not None]
+        if times:
+            yield nagiosplugin.Metric("time", round(max(times), 6), "s", min=0, context="time")
+        hosts: dict[str, set[str]] = {}
+        accepting: set[str] = set()
+        for result in self.results:
+            for attempt in result.decision.attempts:
+                hosts.setdefault(attempt.host, set()).add(attempt.address)
+                if attempt.outcome.kind == "accept":
+                    accepting.add(attempt.host)
+        yield nagiosplugin.Metric("mx_hosts", len(hosts), min=0, context="count")
+        yield nagiosplugin.Metric("mx_accepting", len(accepting), min=0, context="count")
+        seen: set[str] = set()
+        for result in self.results:
+            for dialogue in result.dialogues:
+                label = perf_label(f"time_{dialogue.host}" + (
+                    f"_{dialogue.address}" if len(hosts.get(dialogue.host, ())) > 1 else ""))
+                if label in seen or dialogue.total <= 0:
+                    continue
+                seen.add(label)
+                yield nagiosplugin.Metric(label, round(dialogue.total, 6), "s", min=0, context="host_time")
+
+
+class CalloutContext(nagiosplugin.Context):
+    """Judges one sender's result with the user's policy."""
+
+    def __init__(self, policy: Any) -> None:
+        super().__init__("callout")
+        self.policy = policy
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        from check_callout.judge import judge
+
+        judgement = judge(metric.value, self.policy)
+        state = [nagiosplugin.Ok, nagiosplugin.Warn, nagiosplugin.Critical, nagiosplugin.Unknown][
+            judgement.state
+        ]
+        return self.result_cls(state, judgement.summary, metric)
+
+
+class CalloutSummary(nagiosplugin.Summary):
+    """Words the result: the worst sender first; every host in the long output."""
+
+    def __init__(self, verbosity: int) -> None:
+        self.verbosity = verbosity
+
+    def _callout_results(self, results: nagiosplugin.Results) -> list[nagiosplugin.Result]:
+        return [r for r in results if r.metric is not None and r.metric.context == "callout"]
+
+    def ok(self, results: nagiosplugin.Results) -> str:
+        callouts = self._callout_results(results)
+        if len(callouts) == 1:
+            return _short(callouts[0].hint)
+        return _short(f"{len(callouts)} senders pass callouts; {callouts[0].hint}")
+
+    def problem(self, results: nagiosplugin.Results) -> str:
+        worst = results.most_significant
+        callouts = self._callout_results(results)
+        bad = [r for r in callouts if r.state != nagiosplugin.Ok]
+        first = next((r for r in worst if r.metric is not None and r.metric.context == "callout"), None)
+        if first is None:
+            first = worst[0]
+            hint = f"{first.metric.name} {first.hint}" if first.metric is not None else str(first)
+            return _short(hint)
+        more = f" (+{len(bad) - 1} more senders not OK)" if len(bad) > 1 else ""
+        return _short(first.hint + more, reserve=len(more))
+
+    def verbose(self, results: nagiosplugin.Results) -> list[str]:
+        lines: list[str] = []
+        for result in self._callout_results(results):
+            lines.extend(describe_result(result.metric.value, self.verbosity))
+        return lines
+
+
+def _short(text: str, reserve: int = 0) -> str:
+    text = sanitize(text, 10_000)
+    limit = FIRST_LINE_MAX - len(NAME) - 12
+    if len(text) <= limit:
+        return text
+    if reserve:
+        head, tail = text[: -reserve], text[-reserve:]
+        return head[: limit - reserve - 3].rstrip() + "..." + tail
+    return text[: limit - 3].rstrip() + "..."
+
+
+def describe_result(result: Any, verbosity: int) -> list[str]:
+    """Long output for one sender: the receivers' answers, then every host tried."""
+    decision = result.decision
+    exim = decision.exim or "cannot tell"
+    lines = [f"{result.sender.display}: exim: {exim}, postfix: {decision.postfix} - {decision.reason}"]
+    if result.route.detail and result.route.detail not in decision.reason:
+        lines.append(f"  DNS: {result.route.detail}")
+    if decision.note:
+        lines.append(f"  note: {decision.note}")
+    dialogues = {d.address: d for d in result.dialogues}
+    for host in result.route.hosts:
+        kind = "implicit MX" if host.implicit else ("host" if result.route.status == "explicit" else
+                                                      f"MX {host.preference}")
+        if not host.addresses:
+            lines.append(f"  {kind} {host.name}: {host.note or 'no address'}")
+            continue
+        for address in host.addresses:
+            attempt = next((a for a in decision.attempts if a.address == address), None)
+            where = host.name if host.name == address else f"{host.name} [{address}]"
+            dialogue = dialogues.get(address)
+            took = f" in {dialogue.total:.3f} s" if dialogue and dialogue.total else ""
+            what = attempt.outcome.describe() if attempt else "not probed"
+            lines.append(f"  {kind} {where}: {what}{took}")
+            if dialogue is None:
+                continue
+            if dialogue.tls_note:
+                lines.append(f"    {dialogue.tls_note}")
+            if dialogue.tls is not None:
+                lines.append(f"    TLS: {dialogue.tls.describe()}")
+            if verbosity >= 1 and dialogue.timings:
+                phases = ", ".join(f"{k} {v:.3f} s" for k, v in dialogue.timings.items())
+                lines.append(f"    times: {phases}")
+            if verbosity >= 2:
+                lines.extend(f"    {line}" for line in dialogue.transcript)
+    if result.route.skipped_hosts:
+        lines.append(f"  {result.route.skipped_hosts} more MX hosts not probed (--max-hosts)")
+    if result.random_decision is not None:
+        lines.append(f"  random {result.random_address}: exim: {result.random_decision.exim or 'cannot tell'}"
+                     f" - {result.random_decision.reason}")
+    if result.postmaster_decision is not None:
+        pm = result.postmaster_decision
+        lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")
+    from check_callout.judge import Policy, judge
+
+    for note in judge(result, Policy()).notes:
+        lines.append(f"  note: {note}")
+    return lines
+
+
+def build_parser() -> PluginArgumentParser:
+    parser = PluginArgumentParser(
+        prog="check_callout",
+        plugin_name=NAME,
+        version=__version__,
+        description=(
+            "Predict what a receiver that verifies senders by callout (Exim verify = "
+            "sender/callout, Postfix reject_unverified_sender) does with mail from an "
+            "envelope sender: probe the MX hosts of its domain with EHLO, STARTTLS, "
+            "MAIL FROM:<>, RCPT TO:<sender>, RSET, QUIT (never DATA)."
+        ),
+        epilog="Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    )
+    what = parser.add_argument_group("what to verify")
+    what.add_argument("-s", "--sender", action="append", default=[], metavar="ADDRESS",
+                      help="envelope sender to verify (repeatable)")
+    what.add_argument("-d", "--domain", action="append", default=[], metavar="DOMAIN",
+                      help="verify postmaster@DOMAIN (repeatable)")
+    where = parser.add_argument_group("where to probe")
+    where.add_argument("-H", "--hostname", metavar="HOST",
+                       help="probe this host (name or address) instead of the MX hosts")
+    where.add_argument("-p", "--port", type=port_number, default=25, help="SMTP port (default: 25)")
+    family = where.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="families", action="store_const", const=(4,), help="IPv4 only")
+    family.add_argument("-6", dest="families", action="store_const", const=(6,), help="IPv6 only")
+    where.add_argument("--nameserver", metavar="IP", help="DNS server to ask (default: resolv.conf)")
+    where.add_argument("--dns-port", type=port_number, default=53, help="DNS server port (default: 53)")
+    where.add_argument("--max-hosts", type=int, default=10, metavar="N",
+                       help="probe at most N MX hosts per domain (default: 10)")
+    how = parser.add_argument_group("the dialogue")
+    how.add_argument("--helo", metavar="NAME", help="EHLO/HELO name (default: this host's FQDN)")
+    how.add_argument("--mail-from", default="", metavar="ADDRESS",
+                     help="MAIL FROM address (default: the null sender <>, as Exim's callout)")
+    how.add_argument("--no-starttls", dest="starttls", action="store_false",
+                     help="do not use STARTTLS even when offered")
+    how.add_argument("--random", action="store_true",
+                     help="first ask for a random local part; a host that accepts it accepts anything")
+    how.add_argument("--postmaster", action="store_true", help="also verify postmaster@DOMAIN")
+    judging = parser.add_argument_group("judging")
+    judging.add_argument("--implicit-mx", choices=("ok", "warning", "critical"), default="warning",
+                         help="state when the domain has no MX but an address (default: warning)")
+    judging.add_argument("--allow-private", action="store_true",
+                         help="do not warn when MX hosts resolve to loopback/private/link-local addresses")
+    judging.add_argument("-w", "--warning", type=nagios_range, metavar="RANGE",
+                         help="warning range for the deciding dialogue time (seconds)")
+    judging.add_argument("-c", "--critical", type=nagios_range, metavar="RANGE",
+                         help="critical range for the deciding dialogue time (seconds)")
+    run = parser.add_argument_group("running")
+    run.add_argument("-t", "--timeout", type=positive_float, default=30.0, metavar="SECONDS",
+                     help="bound for the whole run (default: 30)")
+    run.add_argument("--connect-timeout", type=positive_float, default=10.0, metavar="SECONDS",
+                     help="bound for each TCP connect (default: 10)")
+    run.add_argument("-v", "--verbose", action="count", default=0,
+                     help="-v phase times, -vv SMTP transcript, -vvv tracebacks")
+    run.add_argument("-V", "--version", action="version", version=f"check_callout {__version__}")
+    return parser
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    check_argv(argv)
+    args = build_parser().parse_args(argv)
+    if not args.sender and not args.domain:
+        raise UsageError("give at least one sender (-s ADDRESS) or domain (-d DOMAIN)")
+    if args.max_hosts < 1 or args.max_hosts > 100:
+        raise UsageError("--max-hosts must be between 1 and 100")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    start = time.monotonic()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbosity = sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"})
+    try:
+        args = parse_arguments(argv)
+        run(args, start)
+    except UsageError as exc:
+        fail_unknown(NAME, str(exc))
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: a plugin line, never a traceback
+        if verbosity >= 3:
+            import traceback
+
+            traceback.print_exc(file=sys.stdout)
+        fail_unknown(NAME, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def run(args: argparse.Namespace, start: float) -> None:
+    from check_callout.address import AddressError, domain_address, parse_address
+    from check_callout.engine import CalloutOptions
+    from check_callout.judge import IMPLICIT_MX_STATES, Policy
+
+    try:
+        senders = [parse_address(s) for s in args.sender] + [domain_address(d) for d in args.domain]
+        if args.mail_from:
+            parse_address(args.mail_from)
+        if args.helo:
+            from check_callout.address import to_ascii_domain
+
+            to_ascii_domain(args.helo)
+    except AddressError as exc:
+        raise UsageError(str(exc)) from None
+    options = CalloutOptions(
+        port=args.port, helo=args.helo, mail_from=args.mail_from, starttls=args.starttls,
+        timeout=min(30.0, args.timeout), connect_timeout=args.connect_timeout,
+        nameserver=args.nameserver, dns_port=args.dns_port, families=args.families or (6, 4),
+        max_hosts=args.max_hosts, host=args.hostname, random=args.random, postmaster=args.postmaster,
+        transcript=args.verbose >= 2,
+    )
+    if args.nameserver:
+        from check_callout.mxlookup import is_ip
+
+        if not is_ip(args.nameserver):
+            raise UsageError(f"--nameserver must be an IP address: {args.nameserver!r}")
+    policy = Policy(implicit_mx=IMPLICIT_MX_STATES[args.implicit_mx],
+                    private=0 if args.allow_private else 1, explicit_host=bool(args.hostname))
+    deadline = start + max(0.2, args.timeout - OUTPUT_RESERVE)
+    check = nagiosplugin.Check(
+        Callout(senders, options, deadline),
+        CalloutContext(policy),
+        nagiosplugin.ScalarContext("time", args.warning, args.critical),
+        nagiosplugin.ScalarContext("count"),
+        nagiosplugin.ScalarContext("host_time"),
+        CalloutSummary(args.verbose),
+    )
+    nagiosplugin.Runtime.instance = None  # a fresh runtime per run (tests run in-process too)
+    runtime = nagiosplugin.Runtime()
+    runtime.output = LongOutput(runtime.logchan)
+    check.main(verbose=args.verbose, timeout=int(args.timeout) + 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Command-line helpers shared by the plugins of the suite.
+
+Monitoring plugins must never exit with argparse's status 2 (CRITICAL to Icinga) on a
+usage error, must refuse control characters in arguments, and print a single
+well-formed line when they fail early.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+UNKNOWN = 3
+
+
+class UsageError(Exception):
+    """A bad command line or bad input value: the plugin ends UNKNOWN."""
+
+
+def fail_unknown(name: str, reason: str) -> NoReturn:
+    """Print ``NAME UNKNOWN - reason`` and exit 3."""
+    from check_callout.text import sanitize
+
+    print(f"{name.upper()} UNKNOWN - {sanitize(reason, 300)}")
+    sys.exit(UNKNOWN)
+
+
+class PluginArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors, ``-h`` and ``-V`` exit 3, as plugins do."""
+
+    def __init__(self, *args: object, plugin_name: str, version: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.plugin_name = plugin_name
+        self.version_string = version
+
+    def error(self, message: str) -> NoReturn:
+        fail_unknown(self.plugin_name, f"usage error: {message} (see --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stdout.write(message)
+        sys.exit(UNKNOWN)
+
+    def print_help(self, file: object = None) -> None:
+        super().print_help(sys.stdout)
+
+
+def check_argv(argv: Sequence[str]) -> None:
+    """Refuse CR, LF, NUL and other control characters in any argument."""
+    for arg in argv:
+        for ch in arg:
+            if ord(ch) < 0x20 or ord(ch) == 0x7F:
+                raise UsageError(
+                    f"argument contains a control character (0x{ord(ch):02x}): refused"
+                )
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value > 86400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400: {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"port out of range: {text!r}")
+    return value
+
+
+def nagios_range(text: str) -> str:
+    """argparse type: a Nagios range, checked with nagiosplugin's parser."""
+    from nagiosplugin import Range
+
+    try:
+        Range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad range {text!r}: {exc}") from None
+    return text

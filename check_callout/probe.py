@@ -1,0 +1,146 @@
+"""The callout dialogue with one server address, as a verifying receiver runs it.
+
+``EHLO`` (``HELO`` if refused), ``STARTTLS`` when offered, then for each recipient
+``MAIL FROM:<>``, ``RCPT TO:<recipient>``, ``RSET``; finally ``QUIT``.  Never
+``DATA``.  Several recipients (several senders routed to the same host, the random
+local part, postmaster) share one connection.  A failed TLS handshake is retried once
+in clear text, as Exim does by default (``tls_tempfail_tryclear``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome
+from check_callout.smtp import ProbeError, Reply, SMTPSession, TLSInfo
+
+
+@dataclass
+class ProbeSettings:
+    """How to talk to servers (the SMTP part of the options)."""
+
+    port: int = 25
+    helo: str = "localhost"
+    mail_from: str = ""
+    starttls: bool = True
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    transcript: bool = False
+
+
+@dataclass
+class Dialogue:
+    """What one server address answered."""
+
+    host: str
+    address: str
+    port: int
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+    banner: str = ""
+    tls: TLSInfo | None = None
+    tls_note: str = ""
+    transcript: list[str] = field(default_factory=list)
+
+
+def classify(reply: Reply) -> Outcome:
+    """A reply as the receiver model sees it."""
+    if reply.positive:
+        kind = ACCEPT
+    elif reply.permanent:
+        kind = REJECT
+    elif reply.temporary:
+        kind = TEMPFAIL
+    else:
+        kind = UNREACHABLE
+    return Outcome(kind, reply.phase, reply.code, reply.text)
+
+
+def failure(exc: ProbeError, port: int = 25) -> Outcome:
+    """A broken dialogue: the host could not be asked."""
+    kind = UNFINISHED if exc.kind == "deadline" else UNREACHABLE
+    at = "" if exc.phase == "connect" else f" at {exc.phase.upper()}"
+    words = {
+        "refused": f"refused port {port}",
+        "timeout": f"timed out on port {port}{at}",
+        "unreachable": f"is unreachable ({exc.detail})",
+        "closed": f"closed the connection{at}",
+        "protocol": f"broke the protocol{at}: {exc.detail}",
+        "tls": f"failed the TLS handshake: {exc.detail}",
+        "deadline": f"had not answered{at} when the check's time ran out",
+    }[exc.kind]
+    return Outcome(kind, exc.phase, 0, words)
+
+
+def run_dialogue(
+    host: str, address: str, recipients: list[str], settings: ProbeSettings, deadline: float
+) -> Dialogue:
+    """Ask ``address`` about every recipient; never raises for network trouble."""
+    start = time.monotonic()
+    dialogue = Dialogue(host, address, settings.port)
+    pending = list(recipients)
+    starttls = settings.starttls
+    for _attempt in range(3):  # first try, TLS-less retry, one reconnect after a drop
+        if not pending:
+            break
+        session = SMTPSession(
+            address, settings.port, helo=settings.helo, deadline=deadline,
+            timeout=settings.timeout, connect_timeout=settings.connect_timeout,
+            starttls=starttls, server_name=None if host == address else host,
+            transcript=dialogue.transcript if settings.transcript else None,
+        )
+        try:
+            _converse(session, pending, settings.mail_from, dialogue)
+        except ProbeError as exc:
+            if exc.kind == "tls" and starttls:
+                dialogue.tls_note = f"TLS failed ({exc.detail}); retried in clear text, as Exim does"
+                starttls = False
+                continue
+            outcome = failure(exc, settings.port)
+            retry = exc.phase in ("mail", "rcpt", "rset") and exc.kind == "closed"
+            if retry and len(pending) < len(recipients):
+                continue  # it answered some: reconnect once for the rest
+            for rcpt in pending:
+                dialogue.outcomes[rcpt] = outcome
+            pending = []
+        finally:
+            session.close()
+            for phase, took in session.timings.items():
+                dialogue.timings[phase] = dialogue.timings.get(phase, 0.0) + took
+            dialogue.tls = session.tls or dialogue.tls
+            if session.banner is not None:
+                dialogue.banner = str(session.banner)
+    for rcpt in pending:
+        dialogue.outcomes.setdefault(rcpt, Outcome(UNREACHABLE, text="dialogue kept breaking off"))
+    dialogue.total = time.monotonic() - start
+    return dialogue
+
+
+def _converse(session: SMTPSession, pending: list[str], mail_from: str, dialogue: Dialogue) -> None:
+    """Open the session and ask for each pending recipient, removing it when answered."""
+    reply = session.open()
+    if not reply.positive:
+        outcome = classify(reply)
+        for rcpt in pending:
+            dialogue.outcomes[rcpt] = outcome
+        pending.clear()
+        return
+    while pending:
+        rcpt = pending[0]
+        t = time.monotonic()
+        mail = session.mail(mail_from)
+        if not mail.positive:
+            # A 5xx to MAIL FROM:<> fails every callout on this host; a 4xx defers them.
+            outcome = classify(mail)
+            for each in pending:
+                dialogue.outcomes[each] = outcome
+            pending.clear()
+            return
+        answer = session.rcpt(rcpt)
+        outcome = classify(answer)
+        dialogue.outcomes[rcpt] = Outcome(outcome.kind, outcome.phase, outcome.code, outcome.text,
+                                          time.monotonic() - t)
+        pending.pop(0)
+        session.rset()

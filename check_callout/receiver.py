@@ -1,0 +1,173 @@
+"""The receiver model: what a callout-verifying MTA does with what the probes saw.
+
+Pure functions, no I/O: given the route (DNS) and the outcome of the dialogue with
+each server address, decide what Exim (``verify = sender/callout``) and Postfix
+(``reject_unverified_sender``) answer the client that offered the sender.
+
+Exim's rules (specification, "Callout verification"; observed on Exim 4.96):
+hosts in MX preference order (equal preferences shuffled), each host's IPv6
+addresses before IPv4; a 2xx to RCPT is success; a 5xx at the greeting, HELO, MAIL
+or RCPT is a failure and ends the callout; anything else (refused, timeout, 4xx,
+broken dialogue) moves on to the next address; when none is left the callout
+defers.  No route at all (NXDOMAIN, null MX, no addresses) is a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from check_callout.mxlookup import (
+    DNS_ERROR,
+    NO_ADDRESS,
+    NULL_MX,
+    NXDOMAIN,
+    Route,
+)
+
+ACCEPT = "accept"
+REJECT = "reject"
+TEMPFAIL = "tempfail"
+UNREACHABLE = "unreachable"
+UNFINISHED = "unfinished"
+
+EXIM_ACCEPT = ACCEPT
+EXIM_DEFER = "defer"
+EXIM_REJECT = REJECT
+
+EXIM_DEFER_REPLY = "451 Could not complete sender verify callout"
+EXIM_REJECT_REPLY = "550 Sender verify failed"
+EXIM_UNROUTEABLE_REPLY = "550 Unrouteable address / Sender verify failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one server address answered for one recipient."""
+
+    kind: str  # ACCEPT, REJECT, TEMPFAIL, UNREACHABLE or UNFINISHED
+    phase: str = ""
+    code: int = 0
+    text: str = ""
+    time: float = 0.0
+
+    @property
+    def decisive(self) -> bool:
+        return self.kind in (ACCEPT, REJECT)
+
+    def describe(self) -> str:
+        """Plain words, e.g. ``rejects RCPT (550 5.1.1 unknown)``."""
+        reply = f"{self.code} {self.text}".strip() if self.code else self.text
+        verbs = {
+            ACCEPT: f"accepts {self.phase.upper()}",
+            REJECT: f"rejects {self.phase.upper() or 'the dialogue'}",
+            TEMPFAIL: f"defers {self.phase.upper() or 'the dialogue'}",
+        }
+        if self.kind in verbs:
+            return f"{verbs[self.kind]} ({reply})" if reply else verbs[self.kind]
+        return reply or self.kind
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One server address in the order a receiver tries them."""
+
+    host: str
+    preference: int
+    address: str
+    outcome: Outcome
+    implicit: bool = False
+
+
+@dataclass
+class Decision:
+    """The receivers' answers and why."""
+
+    exim: str | None  # accept, defer, reject; None when the DNS cannot tell
+    exim_reply: str
+    postfix: str  # "accept" or "450 (reject_unverified_sender)"
+    reason: str
+    deciding: Attempt | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    degraded: list[Attempt] = field(default_factory=list)
+    unfinished: list[Attempt] = field(default_factory=list)
+    note: str = ""
+
+
+def _postfix(exim: str | None) -> str:
+    if exim == EXIM_ACCEPT:
+        return "accept"
+    if exim is None:
+        return "cannot tell"
+    return "450 (reject_unverified_sender)"
+
+
+def _no_route(route: Route) -> Decision | None:
+    if route.status == NXDOMAIN:
+        return Decision(EXIM_REJECT, EXIM_UNROUTEABLE_REPLY, _postfix(EXIM_REJECT), route.detail)
+    if route.status in (NULL_MX, NO_ADDRESS):
+        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT), route.detail)
+    if route.status == DNS_ERROR:
+        return Decision(None, EXIM_DEFER_REPLY, _postfix(None), route.detail,
+                        note="while the DNS fails, Exim defers")
+    return None
+
+
+def attempts_in_order(route: Route, outcomes: Mapping[str, Outcome]) -> list[Attempt]:
+    """Every (host, address) of the route with its outcome, in the receiver's order."""
+    attempts = []
+    for host in route.hosts:
+        for address in host.addresses:
+            outcome = outcomes.get(address, Outcome(UNFINISHED, text="not probed"))
+            attempts.append(Attempt(host.name, host.preference, address, outcome, host.implicit))
+    return attempts
+
+
+def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
+    """What Exim and Postfix answer, given the route and each address's outcome."""
+    early = _no_route(route)
+    if early is not None:
+        return early
+    attempts = attempts_in_order(route, outcomes)
+    if not attempts:
+        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
+                        "no MX host of the domain has an address", attempts=attempts)
+    passed: list[Attempt] = []
+    for _pref, group_iter in groupby(attempts, key=lambda a: a.preference):
+        group = list(group_iter)
+        decisive = [a for a in group if a.outcome.decisive]
+        if not decisive:
+            passed.extend(group)
+            continue
+        kinds = {a.outcome.kind for a in decisive}
+        first = decisive[0]
+        degraded = passed + [a for a in group if not a.outcome.decisive]
+        unfinished = [a for a in degraded if a.outcome.kind == UNFINISHED]
+        if kinds == {ACCEPT}:
+            return Decision(EXIM_ACCEPT, "250 (the sender verifies)", _postfix(EXIM_ACCEPT),
+                            f"{_where(first)} {first.outcome.describe()}", first, attempts,
+                            [a for a in degraded if a.outcome.kind != UNFINISHED], unfinished)
+        if kinds == {REJECT}:
+            return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
+                            f"{_where(first)} {first.outcome.describe()}", first, attempts,
+                            [a for a in degraded if a.outcome.kind != UNFINISHED], unfinished)
+        rejecting = next(a for a in decisive if a.outcome.kind == REJECT)
+        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
+                        f"MX hosts of equal preference disagree: {_where(rejecting)} "
+                        f"{rejecting.outcome.describe()} while {_where(first)} accepts; "
+                        "Exim picks one at random", rejecting, attempts, degraded, unfinished)
+    unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
+    reason = "; ".join(f"{_where(a)} {a.outcome.describe()}" for a in _first_per_host(passed))
+    return Decision(EXIM_DEFER, EXIM_DEFER_REPLY, _postfix(EXIM_DEFER),
+                    reason or "no host could be asked", None, attempts, [], unfinished)
+
+
+def _where(attempt: Attempt) -> str:
+    if attempt.host == attempt.address:
+        return f"[{attempt.address}]"
+    return f"{attempt.host} [{attempt.address}]"
+
+
+def _first_per_host(attempts: list[Attempt]) -> list[Attempt]:
+    """Shorten the list for the summary: at most three addresses are named."""
+    return attempts[:3]
