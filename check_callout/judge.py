@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from check_callout.mxlookup import IMPLICIT, is_non_public
-from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, Attempt, Decision
+from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, SUMMARY_REPLY, Attempt, Decision
 
 if TYPE_CHECKING:
     from check_callout.engine import SenderResult
@@ -77,36 +77,32 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
     summary = f"{sender}: {prefix}{decision.reason}; {action_words(decision)}"
     if decision.exim != EXIM_ACCEPT:
         return Judgement(2, summary)
-    states = [OK]
-    notes: list[str] = []
+    found: list[tuple[int, str]] = []
     for attempt in decision.degraded:
-        states.append(policy.degraded)
-        notes.append(f"more preferred {_where(attempt)} {attempt.outcome.describe()}")
+        what = attempt.outcome.describe(SUMMARY_REPLY)
+        found.append((policy.degraded, f"more preferred {_where(attempt)} {what}"))
     for attempt in decision.unfinished:
-        states.append(policy.degraded)
-        notes.append(f"{_where(attempt)} had not answered in time")
+        found.append((policy.degraded, f"{_where(attempt)} had not answered in time"))
     if route.status == IMPLICIT:
-        states.append(policy.implicit_mx)
-        notes.append("no MX record: mail relies on the implicit MX (RFC 5321 5.1)")
+        found.append((policy.implicit_mx, "no MX record: mail relies on the implicit MX (RFC 5321 5.1)"))
     if not policy.explicit_host:
         private = sorted({a.address for a in decision.attempts if is_non_public(a.address)})
         if private:
-            states.append(policy.private)
-            notes.append(f"MX points at a non-public address ({', '.join(private[:3])})")
+            found.append((policy.private, f"MX points at a non-public address ({', '.join(private[:3])})"))
     if result.random_decision is not None and result.random_decision.exim == EXIM_ACCEPT:
-        states.append(policy.accept_all)
-        notes.append(f"accepts any local part (random {result.random_address} accepted): "
-                     "the callout proves little")
+        found.append((policy.accept_all, f"accepts any local part (random {result.random_address} accepted): "
+                      "the callout proves little"))
     pm = result.postmaster_decision
     if pm is not None and pm.exim != EXIM_ACCEPT:
-        states.append(policy.postmaster)
-        notes.append(f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it")
+        found.append((policy.postmaster,
+                      f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it"))
     if route.skipped_hosts:
-        notes.append(f"{route.skipped_hosts} more MX hosts not probed (--max-hosts)")
-    state = worst(states)
-    if notes and state != OK:
-        summary = f"{summary}, but {notes[0]}"
-    return Judgement(state, summary, notes)
+        found.append((OK, f"{route.skipped_hosts} more MX hosts not probed (--max-hosts)"))
+    state = worst([OK] + [s for s, _ in found])
+    if state != OK:  # the reason for the warning first: the line may be cut
+        first = next(note for s, note in found if s == state)
+        summary = f"{sender}: {first}; {prefix}{decision.reason}, so {action_words(decision)}"
+    return Judgement(state, summary, [note for _, note in found])
 
 
 __all__ = ["ACCEPT", "Judgement", "Policy", "judge", "worst", "action_words"]

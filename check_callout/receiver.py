@@ -55,17 +55,20 @@ class Outcome:
     def decisive(self) -> bool:
         return self.kind in (ACCEPT, REJECT)
 
-    def describe(self) -> str:
-        """Plain words, e.g. ``rejects RCPT (550 5.1.1 unknown)``."""
-        reply = f"{self.code} {self.text}".strip() if self.code else self.text
-        verbs = {
-            ACCEPT: f"accepts {self.phase.upper()}",
-            REJECT: f"rejects {self.phase.upper() or 'the dialogue'}",
-            TEMPFAIL: f"defers {self.phase.upper() or 'the dialogue'}",
-        }
+    def describe(self, limit: int = 200) -> str:
+        """Plain words, e.g. ``rejects RCPT (550 5.1.1 unknown)``; reply cut at ``limit``."""
+        text = self.text if len(self.text) <= limit else self.text[: limit - 3].rstrip() + "..."
+        reply = f"{self.code} {text}".strip() if self.code else text
+        step = _PHASES.get(self.phase, self.phase.upper() or "the dialogue")
+        verbs = {ACCEPT: f"accepts {step}", REJECT: f"rejects {step}", TEMPFAIL: f"defers {step}"}
         if self.kind in verbs:
             return f"{verbs[self.kind]} ({reply})" if reply else verbs[self.kind]
         return reply or self.kind
+
+
+_PHASES = {"banner": "at the greeting", "ehlo": "EHLO", "helo": "HELO", "mail": "MAIL FROM",
+           "rcpt": "RCPT", "starttls": "STARTTLS", "rset": "RSET"}
+SUMMARY_REPLY = 40  # characters of a server's reply quoted in a one-line reason
 
 
 @dataclass(frozen=True)
@@ -145,19 +148,19 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
         unfinished = [a for a in degraded if a.outcome.kind == UNFINISHED]
         if kinds == {ACCEPT}:
             return Decision(EXIM_ACCEPT, "250 (the sender verifies)", _postfix(EXIM_ACCEPT),
-                            f"{_where(first)} {first.outcome.describe()}", first, attempts,
+                            f"{_where(first)} {first.outcome.describe(SUMMARY_REPLY)}", first, attempts,
                             [a for a in degraded if a.outcome.kind != UNFINISHED], unfinished)
         if kinds == {REJECT}:
             return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
-                            f"{_where(first)} {first.outcome.describe()}", first, attempts,
+                            f"{_where(first)} {first.outcome.describe(SUMMARY_REPLY)}", first, attempts,
                             [a for a in degraded if a.outcome.kind != UNFINISHED], unfinished)
         rejecting = next(a for a in decisive if a.outcome.kind == REJECT)
         return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
                         f"MX hosts of equal preference disagree: {_where(rejecting)} "
-                        f"{rejecting.outcome.describe()} while {_where(first)} accepts; "
+                        f"{rejecting.outcome.describe(SUMMARY_REPLY)} while {_where(first)} accepts; "
                         "Exim picks one at random", rejecting, attempts, degraded, unfinished)
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
-    reason = "; ".join(f"{_where(a)} {a.outcome.describe()}" for a in _first_per_host(passed))
+    reason = "; ".join(f"{_where(a)} {a.outcome.describe(SUMMARY_REPLY)}" for a in _first_per_host(passed))
     return Decision(EXIM_DEFER, EXIM_DEFER_REPLY, _postfix(EXIM_DEFER),
                     reason or "no host could be asked", None, attempts, [], unfinished)
 

@@ -1,0 +1,330 @@
+"""Real servers on loopback for the tests: SMTP (aiosmtpd and a raw scripted one) and DNS.
+
+Nothing here patches sockets: the plugins talk to these servers over real TCP/UDP on
+127.0.0.0/8 and ::1.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, A, DNSRecord
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
+
+
+def free_port(addresses: Iterable[str] = ("127.0.0.1",)) -> int:
+    """A TCP port that is free on every given address."""
+    for _ in range(50):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        ok = True
+        for address in addresses:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            s = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                s.bind((address, port))
+                if family == socket.AF_INET:
+                    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    u.bind((address, port))
+                    u.close()
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return port
+    raise RuntimeError("no free port found")
+
+
+def closed_port(address: str = "127.0.0.1") -> int:
+    """A port where nothing listens (connect is refused)."""
+    return free_port([address])
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+@dataclass
+class Behaviour:
+    """How an aiosmtpd server answers. Replies are full SMTP reply strings."""
+
+    mail: str = "250 2.1.0 Ok"
+    rcpt: str = "250 2.1.5 Ok"
+    rcpt_for: dict[str, str] = field(default_factory=dict)  # local part -> reply
+    ident: str = "mx.test ESMTP"
+
+
+class RecordingHandler:
+    """aiosmtpd handler that answers per :class:`Behaviour` and records commands."""
+
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.commands: list[str] = []
+        self.data_seen = False
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.commands.append(f"EHLO {hostname}")
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.commands.append(f"MAIL {address}")
+        reply = self.behaviour.mail
+        if reply.startswith("250"):
+            envelope.mail_from = address
+        return reply
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.commands.append(f"RCPT {address}")
+        local = address.rpartition("@")[0]
+        reply = self.behaviour.rcpt_for.get(local, self.behaviour.rcpt)
+        if reply.startswith("25"):
+            envelope.rcpt_tos.append(address)
+        return reply
+
+    async def handle_RSET(self, server, session, envelope):
+        self.commands.append("RSET")
+        return "250 2.0.0 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_seen = True
+        self.commands.append("DATA")
+        return "554 5.7.1 test server takes no data"
+
+
+class SMTPTestServer:
+    """An aiosmtpd server on ``address``:``port`` (``tls`` = (cert, key) offers STARTTLS)."""
+
+    def __init__(self, address: str, port: int, behaviour: Behaviour | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
+        self.handler = RecordingHandler(behaviour or Behaviour())
+        kwargs = {}
+        if tls is not None:
+            import ssl
+
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+            kwargs["tls_context"] = ctx
+            kwargs["require_starttls"] = False
+        ident = self.handler.behaviour.ident
+
+        class _Controller(Controller):
+            def factory(self):
+                return SMTP(self.handler, ident=ident, **kwargs)
+
+        self.controller = _Controller(self.handler, hostname=address, port=port, ready_timeout=5)
+        self.address, self.port = address, port
+
+    def __enter__(self) -> SMTPTestServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    @property
+    def commands(self) -> list[str]:
+        return self.handler.commands
+
+
+class RawServer:
+    """A TCP server whose every connection runs ``script(conn)`` in a thread.
+
+    For servers that misbehave on purpose.  Connections are closed and the listener
+    stopped on exit; scripts must end by themselves (their waits are bounded).
+    """
+
+    def __init__(self, address: str, port: int, script: Callable[[socket.socket], None]) -> None:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((address, port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.script = script
+        self.stopping = threading.Event()
+        self.connections: list[socket.socket] = []
+        self.received: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> RawServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=2)
+        for conn in self.connections:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.connections.append(conn)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        try:
+            self.script(conn)
+        except OSError:
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+def read_command(conn: socket.socket, timeout: float = 5.0) -> bytes:
+    """Read one command line from a client (bounded in time and size)."""
+    conn.settimeout(timeout)
+    data = b""
+    while not data.endswith(b"\n") and len(data) < 4096:
+        chunk = conn.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def scripted_smtp(banner: bytes = b"220 raw.test ESMTP\r\n", replies: dict[bytes, bytes] | None = None,
+                  delay: dict[bytes, float] | None = None, log: list[bytes] | None = None
+                  ) -> Callable[[socket.socket], None]:
+    """A minimal SMTP server: ``replies`` maps a command verb to its reply bytes."""
+    answers = {b"EHLO": b"250-raw.test\r\n250 PIPELINING\r\n", b"HELO": b"250 raw.test\r\n",
+               b"MAIL": b"250 ok\r\n", b"RCPT": b"250 ok\r\n", b"RSET": b"250 ok\r\n",
+               b"QUIT": b"221 bye\r\n", b"NOOP": b"250 ok\r\n"}
+    answers.update(replies or {})
+    delays = delay or {}
+
+    def script(conn: socket.socket) -> None:
+        if banner:
+            conn.sendall(banner)
+        for _ in range(200):
+            line = read_command(conn)
+            if not line:
+                return
+            if log is not None:
+                log.append(line)
+            verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
+            if verb in delays:
+                time.sleep(delays[verb])
+            conn.sendall(answers.get(verb, b"502 unknown\r\n"))
+            if verb == b"QUIT":
+                return
+
+    return script
+
+
+def make_certificate(directory: Path, name: str = "mx.test") -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` made with the openssl command."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+         "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+# --------------------------------------------------------------------------- DNS
+
+SERVFAIL = "SERVFAIL"
+NXDOMAIN = "NXDOMAIN"
+DROP = "DROP"
+
+
+class ZoneResolver(BaseResolver):
+    """Answers from a dict: ``name -> [(type, value), ...]`` or a failure marker.
+
+    Types: "A", "AAAA", "MX" (value ``(preference, exchange)``), "CNAME".  A name that
+    exists but has no record of the asked type gets an empty NOERROR answer
+    (NoAnswer); a name that is absent gets NXDOMAIN; the markers SERVFAIL, NXDOMAIN and
+    DROP (no answer at all) force those.
+    """
+
+    def __init__(self, zone: dict[str, object]) -> None:
+        self.zone = {k.lower().rstrip("."): v for k, v in zone.items()}
+        self.queries: list[tuple[str, str]] = []
+
+    def resolve(self, request: DNSRecord, handler: object) -> DNSRecord:
+        reply = request.reply()
+        qname = str(request.q.qname).lower().rstrip(".")
+        qtype = QTYPE[request.q.qtype]
+        self.queries.append((qname, qtype))
+        name = qname
+        for _ in range(8):  # follow CNAMEs inside the zone, bounded
+            records = self.zone.get(name)
+            if records == DROP:
+                return None  # type: ignore[return-value]  # dnslib sends nothing
+            if records == SERVFAIL:
+                reply.header.rcode = RCODE.SERVFAIL
+                return reply
+            if records is None or records == NXDOMAIN:
+                reply.header.rcode = RCODE.NXDOMAIN
+                return reply
+            cname = [v for t, v in records if t == "CNAME"]  # type: ignore[union-attr]
+            if cname and qtype != "CNAME":
+                reply.add_answer(RR(name, QTYPE.CNAME, rdata=CNAME(cname[0]), ttl=60))
+                name = cname[0].lower().rstrip(".")
+                continue
+            for rtype, value in records:  # type: ignore[union-attr]
+                if rtype != qtype:
+                    continue
+                if rtype == "A":
+                    reply.add_answer(RR(name, QTYPE.A, rdata=A(value), ttl=60))
+                elif rtype == "AAAA":
+                    reply.add_answer(RR(name, QTYPE.AAAA, rdata=AAAA(value), ttl=60))
+                elif rtype == "MX":
+                    pref, exchange = value
+                    reply.add_answer(RR(name, QTYPE.MX, rdata=MX(exchange, pref), ttl=60))
+            return reply
+        return reply
+
+
+class _QuietLogger(DNSLogger):
+    def __init__(self) -> None:
+        super().__init__(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
+
+
+class DNSTestServer:
+    """dnslib UDP+TCP server on 127.0.0.1:port serving a :class:`ZoneResolver`."""
+
+    def __init__(self, zone: dict[str, object], port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.resolver = ZoneResolver(zone)
+        logger = _QuietLogger()
+        self.udp = DNSServer(self.resolver, port=self.port, address="127.0.0.1", logger=logger)
+        self.tcp = DNSServer(self.resolver, port=self.port, address="127.0.0.1", tcp=True, logger=logger)
+
+    def __enter__(self) -> DNSTestServer:
+        self.udp.start_thread()
+        self.tcp.start_thread()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in (self.udp, self.tcp):
+            server.server.shutdown()
+            server.server.server_close()
+
+    @property
+    def args(self) -> list[str]:
+        return ["--nameserver", "127.0.0.1", "--dns-port", str(self.port)]
