@@ -99,6 +99,7 @@ def _bounded_smtp_class() -> Any:
 
     class BoundedSMTP(smtplib.SMTP):
         session: SMTPSession
+        ehlo_msg = "EHLO"  # as MTAs write it (smtplib's default is lower case)
 
         def getreply(self) -> tuple[int, bytes]:
             return self.session._read_reply()
