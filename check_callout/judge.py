@@ -85,7 +85,7 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         found.append((policy.degraded, f"{_where(attempt)} had not answered in time"))
     if route.status == IMPLICIT:
         found.append((policy.implicit_mx, "no MX record: mail relies on the implicit MX (RFC 5321 5.1)"))
-    if not policy.explicit_host:
+    if not policy.explicit_host and policy.private != OK:
         private = sorted({a.address for a in decision.attempts if is_non_public(a.address)})
         if private:
             found.append((policy.private, f"MX points at a non-public address ({', '.join(private[:3])})"))

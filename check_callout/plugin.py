@@ -106,8 +106,9 @@ class CalloutContext(nagiosplugin.Context):
 class CalloutSummary(nagiosplugin.Summary):
     """Words the result: the worst sender first; every host in the long output."""
 
-    def __init__(self, verbosity: int) -> None:
+    def __init__(self, verbosity: int, policy: Any) -> None:
         self.verbosity = verbosity
+        self.policy = policy
 
     def _callout_results(self, results: nagiosplugin.Results) -> list[nagiosplugin.Result]:
         return [r for r in results if r.metric is not None and r.metric.context == "callout"]
@@ -133,7 +134,7 @@ class CalloutSummary(nagiosplugin.Summary):
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         lines: list[str] = []
         for result in self._callout_results(results):
-            lines.extend(describe_result(result.metric.value, self.verbosity))
+            lines.extend(describe_result(result.metric.value, self.verbosity, self.policy))
         return lines
 
 
@@ -148,7 +149,7 @@ def _short(text: str, reserve: int = 0) -> str:
     return text[: limit - 3].rstrip() + "..."
 
 
-def describe_result(result: Any, verbosity: int) -> list[str]:
+def describe_result(result: Any, verbosity: int, policy: Any = None) -> list[str]:
     """Long output for one sender: the receivers' answers, then every host tried."""
     decision = result.decision
     exim = decision.exim or "cannot tell"
@@ -192,7 +193,7 @@ def describe_result(result: Any, verbosity: int) -> list[str]:
         lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")
     from check_callout.judge import Policy, judge
 
-    for note in judge(result, Policy()).notes:
+    for note in judge(result, policy or Policy()).notes:
         lines.append(f"  note: {note}")
     return lines
 
@@ -320,7 +321,7 @@ def run(args: argparse.Namespace, start: float) -> None:
         nagiosplugin.ScalarContext("time", args.warning, args.critical),
         nagiosplugin.ScalarContext("count"),
         nagiosplugin.ScalarContext("host_time"),
-        CalloutSummary(args.verbose),
+        CalloutSummary(args.verbose, policy),
     )
     nagiosplugin.Runtime.instance = None  # a fresh runtime per run (tests run in-process too)
     runtime = nagiosplugin.Runtime()
