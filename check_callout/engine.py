@@ -4,10 +4,8 @@ all in parallel and bounded by one deadline; the receiver model decides per send
 
 from __future__ import annotations
 
-import secrets
 import socket
 import time
-from dataclasses import dataclass, field
 
 from check_callout.address import Address, domain_address, parse_address
 from check_callout.mxlookup import Resolver, Route, is_ip, literal_route
@@ -16,37 +14,52 @@ from check_callout.probe import Dialogue, ProbeSettings, run_dialogue
 from check_callout.receiver import UNFINISHED, Decision, Outcome, decide
 
 
-@dataclass
 class CalloutOptions:
-    """Everything a callout run needs; defaults match Exim's callout."""
+    """Everything a callout run needs; defaults match Exim's callout.
 
-    port: int = 25
-    helo: str | None = None
-    mail_from: str = ""
-    starttls: bool = True
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
-    nameserver: str | None = None
-    dns_port: int = 53
-    families: tuple[int, ...] = (6, 4)
-    max_hosts: int = 10
-    host: str | None = None
-    random: bool = False
-    postmaster: bool = False
-    transcript: bool = False
+    ``timeout`` bounds each SMTP response, ``connect_timeout`` each connect; ``host``
+    probes that host instead of the MX hosts; ``families`` (6, 4) orders and filters
+    address families; ``random``/``postmaster`` add those recipients.
+    """
+
+    def __init__(
+        self, port: int = 25, helo: str | None = None, mail_from: str = "", starttls: bool = True,
+        timeout: float = 30.0, connect_timeout: float = 10.0, nameserver: str | None = None,
+        dns_port: int = 53, families: tuple[int, ...] = (6, 4), max_hosts: int = 10,
+        host: str | None = None, random: bool = False, postmaster: bool = False,
+        transcript: bool = False,
+    ) -> None:
+        self.port = port
+        self.helo = helo
+        self.mail_from = mail_from
+        self.starttls = starttls
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.nameserver = nameserver
+        self.dns_port = dns_port
+        self.families = families
+        self.max_hosts = max_hosts
+        self.host = host
+        self.random = random
+        self.postmaster = postmaster
+        self.transcript = transcript
 
 
-@dataclass
 class SenderResult:
     """The callout for one envelope sender: route, dialogues and the receivers' answer."""
 
-    sender: Address
-    route: Route
-    decision: Decision
-    dialogues: list[Dialogue] = field(default_factory=list)
-    random_decision: Decision | None = None
-    random_address: str = ""
-    postmaster_decision: Decision | None = None
+    def __init__(self, sender: Address, route: Route, decision: Decision,
+                 dialogues: list[Dialogue] | None = None) -> None:
+        self.sender = sender
+        self.route = route
+        self.decision = decision
+        self.dialogues = dialogues if dialogues is not None else []
+        self.random_decision: Decision | None = None
+        self.random_address = ""
+        self.postmaster_decision: Decision | None = None
+
+    def __repr__(self) -> str:
+        return f"SenderResult({self.sender!s}, {self.decision!r})"
 
     @property
     def verdict(self) -> Decision:
@@ -86,6 +99,8 @@ def default_helo() -> str:
 
 def random_local_part() -> str:
     """A local part no real mailbox has, like Exim's ``callout_random_local_part``."""
+    import secrets
+
     return f"callout-check-{int(time.time())}-{secrets.token_hex(4)}"
 
 

@@ -8,12 +8,10 @@ plain words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from check_callout.mxlookup import IMPLICIT, is_non_public
 from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, SUMMARY_REPLY, Attempt, Decision
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from check_callout.engine import SenderResult
 
@@ -23,23 +21,32 @@ SEVERITY = {OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3}  # CRITICAL outranks UNK
 IMPLICIT_MX_STATES = {"ok": OK, "warning": WARNING, "critical": CRITICAL}
 
 
-@dataclass(frozen=True)
 class Policy:
-    """How strict to be about things that are not failures."""
+    """How strict to be about things that are not failures (each a state 0-3).
 
-    implicit_mx: int = WARNING
-    accept_all: int = WARNING
-    private: int = WARNING
-    postmaster: int = WARNING
-    degraded: int = WARNING
-    explicit_host: bool = False  # -H: the user chose the host, its address is not judged
+    ``explicit_host``: the user chose the host (-H), its address is not judged.
+    """
+
+    def __init__(self, implicit_mx: int = WARNING, accept_all: int = WARNING, private: int = WARNING,
+                 postmaster: int = WARNING, degraded: int = WARNING, explicit_host: bool = False) -> None:
+        self.implicit_mx = implicit_mx
+        self.accept_all = accept_all
+        self.private = private
+        self.postmaster = postmaster
+        self.degraded = degraded
+        self.explicit_host = explicit_host
 
 
-@dataclass
 class Judgement:
-    state: int
-    summary: str
-    notes: list[str] = field(default_factory=list)
+    """A state, the one-line summary, and every note found."""
+
+    def __init__(self, state: int, summary: str, notes: list[str] | None = None) -> None:
+        self.state = state
+        self.summary = summary
+        self.notes = notes if notes is not None else []
+
+    def __repr__(self) -> str:
+        return f"Judgement({self.state}, {self.summary!r})"
 
 
 def worst(states: list[int]) -> int:

@@ -27,6 +27,11 @@ from check_callout.pluginutil import (
 )
 from check_callout.text import perf_label, sanitize
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
 NAME = "CALLOUT"
 FIRST_LINE_MAX = 200
 OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result

@@ -12,6 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
+
 UNKNOWN = 3
 
 

@@ -10,39 +10,47 @@ in clear text, as Exim does by default (``tls_tempfail_tryclear``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome
-from check_callout.smtp import ProbeError, Reply, SMTPSession, TLSInfo
+from check_callout.smtp import ProbeError, Reply, SMTPSession
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from check_callout.smtp import TLSInfo
 
 
-@dataclass
 class ProbeSettings:
     """How to talk to servers (the SMTP part of the options)."""
 
-    port: int = 25
-    helo: str = "localhost"
-    mail_from: str = ""
-    starttls: bool = True
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
-    transcript: bool = False
+    def __init__(self, port: int = 25, helo: str = "localhost", mail_from: str = "",
+                 starttls: bool = True, timeout: float = 30.0, connect_timeout: float = 10.0,
+                 transcript: bool = False) -> None:
+        self.port = port
+        self.helo = helo
+        self.mail_from = mail_from
+        self.starttls = starttls
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.transcript = transcript
 
 
-@dataclass
 class Dialogue:
-    """What one server address answered."""
+    """What one server address answered: an outcome per recipient, times, TLS facts."""
 
-    host: str
-    address: str
-    port: int
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    total: float = 0.0
-    banner: str = ""
-    tls: TLSInfo | None = None
-    tls_note: str = ""
-    transcript: list[str] = field(default_factory=list)
+    def __init__(self, host: str, address: str, port: int) -> None:
+        self.host = host
+        self.address = address
+        self.port = port
+        self.outcomes: dict[str, Outcome] = {}
+        self.timings: dict[str, float] = {}
+        self.total = 0.0
+        self.banner = ""
+        self.tls: TLSInfo | None = None
+        self.tls_note = ""
+        self.transcript: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Dialogue({self.host!r}, {self.address!r}, {self.outcomes!r})"
 
 
 def classify(reply: Reply) -> Outcome:

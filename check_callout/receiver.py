@@ -15,16 +15,15 @@ defers.  No route at all (NXDOMAIN, null MX, no addresses) is a failure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from itertools import groupby
 
-from check_callout.mxlookup import (
-    DNS_ERROR,
-    NO_ADDRESS,
-    NULL_MX,
-    NXDOMAIN,
-    Route,
-)
+from check_callout.mxlookup import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from check_callout.mxlookup import Route
 
 ACCEPT = "accept"
 REJECT = "reject"
@@ -41,15 +40,29 @@ EXIM_REJECT_REPLY = "550 Sender verify failed"
 EXIM_UNROUTEABLE_REPLY = "550 Unrouteable address / Sender verify failed"
 
 
-@dataclass(frozen=True)
 class Outcome:
     """What one server address answered for one recipient."""
 
-    kind: str  # ACCEPT, REJECT, TEMPFAIL, UNREACHABLE or UNFINISHED
-    phase: str = ""
-    code: int = 0
-    text: str = ""
-    time: float = 0.0
+    __slots__ = ("kind", "phase", "code", "text", "time")
+
+    def __init__(self, kind: str, phase: str = "", code: int = 0, text: str = "", time: float = 0.0) -> None:
+        self.kind = kind  # ACCEPT, REJECT, TEMPFAIL, UNREACHABLE or UNFINISHED
+        self.phase = phase
+        self.code = code
+        self.text = text
+        self.time = time
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.kind!r}, {self.phase!r}, {self.code}, {self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Outcome):
+            return NotImplemented
+        mine = (self.kind, self.phase, self.code, self.text)
+        return mine == (other.kind, other.phase, other.code, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.phase, self.code, self.text))
 
     @property
     def decisive(self) -> bool:
@@ -71,30 +84,50 @@ _PHASES = {"banner": "at the greeting", "ehlo": "EHLO", "helo": "HELO", "mail": 
 SUMMARY_REPLY = 40  # characters of a server's reply quoted in a one-line reason
 
 
-@dataclass(frozen=True)
 class Attempt:
     """One server address in the order a receiver tries them."""
 
-    host: str
-    preference: int
-    address: str
-    outcome: Outcome
-    implicit: bool = False
+    __slots__ = ("host", "preference", "address", "outcome", "implicit")
+
+    def __init__(self, host: str, preference: int, address: str, outcome: Outcome,
+                 implicit: bool = False) -> None:
+        self.host = host
+        self.preference = preference
+        self.address = address
+        self.outcome = outcome
+        self.implicit = implicit
+
+    def __repr__(self) -> str:
+        return f"Attempt({self.host!r}, {self.preference}, {self.address!r}, {self.outcome!r})"
 
 
-@dataclass
 class Decision:
-    """The receivers' answers and why."""
+    """The receivers' answers and why.
 
-    exim: str | None  # accept, defer, reject; None when the DNS cannot tell
-    exim_reply: str
-    postfix: str  # "accept" or "450 (reject_unverified_sender)"
-    reason: str
-    deciding: Attempt | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    degraded: list[Attempt] = field(default_factory=list)
-    unfinished: list[Attempt] = field(default_factory=list)
-    note: str = ""
+    ``exim`` is accept, defer or reject (None when the DNS cannot tell); ``postfix`` is
+    "accept" or "450 (reject_unverified_sender)"; ``deciding`` the attempt that decided;
+    ``degraded`` the attempts passed over before it; ``unfinished`` those that had not
+    answered in time.
+    """
+
+    def __init__(
+        self, exim: str | None, exim_reply: str, postfix: str, reason: str,
+        deciding: Attempt | None = None, attempts: list[Attempt] | None = None,
+        degraded: list[Attempt] | None = None, unfinished: list[Attempt] | None = None,
+        note: str = "",
+    ) -> None:
+        self.exim = exim
+        self.exim_reply = exim_reply
+        self.postfix = postfix
+        self.reason = reason
+        self.deciding = deciding
+        self.attempts = attempts if attempts is not None else []
+        self.degraded = degraded if degraded is not None else []
+        self.unfinished = unfinished if unfinished is not None else []
+        self.note = note
+
+    def __repr__(self) -> str:
+        return f"Decision(exim={self.exim!r}, reason={self.reason!r})"
 
 
 def _postfix(exim: str | None) -> str:
