@@ -32,6 +32,7 @@ CATCHALL = "127.0.0.18"
 SLOW = "127.0.0.19"
 TLS = "127.0.0.20"
 BANNER421 = "127.0.0.21"
+TARPIT = "127.0.0.22"
 
 ZONE = {
     "good.test": [("MX", (10, "mx1.good.test"))],
@@ -64,6 +65,8 @@ ZONE = {
     "banner421.test": [("MX", (10, "mx.banner421.test")), ("MX", (20, "mx1.good.test"))],
     "mx.banner421.test": [("A", BANNER421)],
     "xn--bcher-kva.test": [("MX", (10, "mx1.good.test"))],
+    "tarpit.test": [("MX", (10, "mx.tarpit.test")), ("MX", (20, "mx-down.backup.test"))],
+    "mx.tarpit.test": [("A", TARPIT)],
     "private.test": [("MX", (10, "mx1.good.test"))],
 }
 
@@ -72,7 +75,7 @@ UNKNOWN_USER = "550 5.1.1 <nobody>: Recipient address rejected: User unknown"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    addresses = [ACCEPT, DOWN, BACKUP, SEED, IMPLICIT, REJECT, TEMPFAIL, CATCHALL, SLOW, TLS, BANNER421]
+    addresses = [ACCEPT, DOWN, BACKUP, SEED, IMPLICIT, REJECT, TEMPFAIL, CATCHALL, SLOW, TLS, BANNER421, TARPIT]
     port = free_port(addresses)
     cert = make_certificate(tmp_path_factory.mktemp("tls"), "mx.tls.test")
     strict = Behaviour(rcpt_for={"nobody": UNKNOWN_USER, "postmaster": "250 2.1.5 Ok"},
@@ -87,6 +90,7 @@ def lab(tmp_path_factory):
         SMTPTestServer(TLS, port, strict, tls=cert),
         RawServer(SLOW, port, scripted_smtp(delay={b"RCPT": 1.2})),
         RawServer(BANNER421, port, scripted_smtp(banner=b"421 4.3.2 too busy\r\n")),
+        RawServer(TARPIT, port, lambda conn: time.sleep(4)),
     ]
     for server in servers:
         server.__enter__()
@@ -199,6 +203,16 @@ def test_resolver_timeout_is_unknown_within_t(callout, lab):
     assert time.monotonic() - start < 4
     assert run.code == 3, run.output
     assert "cannot tell" in run.first_line
+
+
+def test_timeout_names_the_hosts_that_did_not_answer(callout, lab):
+    start = time.monotonic()
+    run = check(callout, lab, "-s", "x@tarpit.test", "-t", "2")
+    assert time.monotonic() - start < 2.5
+    assert run.code == 3, run.output
+    assert run.first_line.startswith("CALLOUT UNKNOWN - x@tarpit.test: cannot tell, no answer in time from "
+                                     "mx.tarpit.test [127.0.0.22]")
+    assert "mx-down.backup.test [127.0.0.12] refused port" in run.output
 
 
 def test_rcpt_550_is_critical_reject(callout, lab):
