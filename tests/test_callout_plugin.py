@@ -75,7 +75,8 @@ UNKNOWN_USER = "550 5.1.1 <nobody>: Recipient address rejected: User unknown"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    addresses = [ACCEPT, DOWN, BACKUP, SEED, IMPLICIT, REJECT, TEMPFAIL, CATCHALL, SLOW, TLS, BANNER421, TARPIT]
+    addresses = [ACCEPT, DOWN, BACKUP, SEED, IMPLICIT, REJECT, TEMPFAIL, CATCHALL, SLOW, TLS,
+                 BANNER421, TARPIT]
     port = free_port(addresses)
     cert = make_certificate(tmp_path_factory.mktemp("tls"), "mx.tls.test")
     strict = Behaviour(rcpt_for={"nobody": UNKNOWN_USER, "postmaster": "250 2.1.5 Ok"},
