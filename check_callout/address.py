@@ -13,6 +13,7 @@ from dataclasses import dataclass
 MAX_LOCAL = 64
 MAX_DOMAIN = 253
 MAX_LABEL = 63
+MAX_ADDRESS = 254  # RFC 5321 4.5.3.1.3: a path is at most 256 octets with its "<>"
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*\Z")
@@ -117,6 +118,8 @@ def parse_address(text: str) -> Address:
     if len(local) > MAX_LOCAL:
         raise AddressError(f"local part longer than {MAX_LOCAL} characters")
     ascii_domain = to_ascii_domain(domain)
+    if len(local) + 1 + len(ascii_domain) > MAX_ADDRESS:
+        raise AddressError(f"address longer than {MAX_ADDRESS} characters")
     return Address(local, ascii_domain, to_unicode_domain(ascii_domain))
 
 

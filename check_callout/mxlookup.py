@@ -7,7 +7,7 @@ only when a run needs DNS.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +59,8 @@ class Route:
 
 def is_non_public(address: str) -> bool:
     """Loopback, RFC 1918/ULA, link-local, unspecified or CGNAT; not the documentation ranges."""
+    import ipaddress  # only judging needs it: not imported at start-up
+
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -74,9 +76,11 @@ def is_non_public(address: str) -> bool:
 
 
 def is_ip(text: str) -> bool:
+    """An IPv4 or IPv6 address literal (checked without importing ipaddress)."""
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
     try:
-        ipaddress.ip_address(text)
-    except ValueError:
+        socket.inet_pton(family, text.split("%", 1)[0] if family == socket.AF_INET6 else text)
+    except (OSError, ValueError):
         return False
     return True
 

@@ -7,24 +7,23 @@ summary only words the result, as in nagiosplugin's own examples.
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import nagiosplugin
-from nagiosplugin.output import Output
 
 from check_callout import __version__
 from check_callout.pluginutil import (
     PluginArgumentParser,
     UsageError,
     check_argv,
-    fail_unknown,
+    execute,
     nagios_range,
+    plugin_main,
     port_number,
     positive_float,
 )
+from check_callout.report import describe_result
 from check_callout.text import perf_label, sanitize
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
@@ -35,18 +34,6 @@ if TYPE_CHECKING:
 NAME = "CALLOUT"
 FIRST_LINE_MAX = 200
 OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result
-
-
-class LongOutput(Output):
-    """nagiosplugin's output, but the perfdata stays on the first line and the long
-    output (every host and its answer) is always shown, as operators read it in Icinga."""
-
-    def add(self, check: Any) -> None:
-        self.status = self.format_status(check)
-        perfdata = self.format_perfdata(check)
-        if perfdata:
-            self.status += " " + perfdata
-        self.add_longoutput(check.verbose_str)
 
 
 class Callout(nagiosplugin.Resource):
@@ -154,55 +141,6 @@ def _short(text: str, reserve: int = 0) -> str:
     return text[: limit - 3].rstrip() + "..."
 
 
-def describe_result(result: Any, verbosity: int, policy: Any = None) -> list[str]:
-    """Long output for one sender: the receivers' answers, then every host tried."""
-    decision = result.decision
-    exim = decision.exim or "cannot tell"
-    lines = [f"{result.sender.display}: exim: {exim}, postfix: {decision.postfix} - {decision.reason}"]
-    if result.route.detail and result.route.detail not in decision.reason:
-        lines.append(f"  DNS: {result.route.detail}")
-    if decision.note:
-        lines.append(f"  note: {decision.note}")
-    dialogues = {d.address: d for d in result.dialogues}
-    for host in result.route.hosts:
-        kind = "implicit MX" if host.implicit else ("host" if result.route.status == "explicit" else
-                                                      f"MX {host.preference}")
-        if not host.addresses:
-            lines.append(f"  {kind} {host.name}: {host.note or 'no address'}")
-            continue
-        for address in host.addresses:
-            attempt = next((a for a in decision.attempts if a.address == address), None)
-            where = host.name if host.name == address else f"{host.name} [{address}]"
-            dialogue = dialogues.get(address)
-            took = f" in {dialogue.total:.3f} s" if dialogue and dialogue.total else ""
-            what = attempt.outcome.describe() if attempt else "not probed"
-            lines.append(f"  {kind} {where}: {what}{took}")
-            if dialogue is None:
-                continue
-            if dialogue.tls_note:
-                lines.append(f"    {dialogue.tls_note}")
-            if dialogue.tls is not None:
-                lines.append(f"    TLS: {dialogue.tls.describe()}")
-            if verbosity >= 1 and dialogue.timings:
-                phases = ", ".join(f"{k} {v:.3f} s" for k, v in dialogue.timings.items())
-                lines.append(f"    times: {phases}")
-            if verbosity >= 2:
-                lines.extend(f"    {line}" for line in dialogue.transcript)
-    if result.route.skipped_hosts:
-        lines.append(f"  {result.route.skipped_hosts} more MX hosts not probed (--max-hosts)")
-    if result.random_decision is not None:
-        lines.append(f"  random {result.random_address}: exim: {result.random_decision.exim or 'cannot tell'}"
-                     f" - {result.random_decision.reason}")
-    if result.postmaster_decision is not None:
-        pm = result.postmaster_decision
-        lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")
-    from check_callout.judge import Policy, judge
-
-    for note in judge(result, policy or Policy()).notes:
-        lines.append(f"  note: {note}")
-    return lines
-
-
 def build_parser() -> PluginArgumentParser:
     parser = PluginArgumentParser(
         prog="check_callout",
@@ -272,22 +210,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    start = time.monotonic()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    verbosity = sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"})
-    try:
-        args = parse_arguments(argv)
-        run(args, start)
-    except UsageError as exc:
-        fail_unknown(NAME, str(exc))
-    except SystemExit:
-        raise
-    except Exception as exc:  # the last line of defence: a plugin line, never a traceback
-        if verbosity >= 3:
-            import traceback
-
-            traceback.print_exc(file=sys.stdout)
-        fail_unknown(NAME, f"internal error: {type(exc).__name__}: {exc}")
+    plugin_main(NAME, parse_arguments, run, argv)
 
 
 def run(args: argparse.Namespace, start: float) -> None:
@@ -328,10 +251,7 @@ def run(args: argparse.Namespace, start: float) -> None:
         nagiosplugin.ScalarContext("host_time"),
         CalloutSummary(args.verbose, policy),
     )
-    nagiosplugin.Runtime.instance = None  # a fresh runtime per run (tests run in-process too)
-    runtime = nagiosplugin.Runtime()
-    runtime.output = LongOutput(runtime.logchan)
-    check.main(verbose=args.verbose, timeout=int(args.timeout) + 1)
+    execute(check, args.verbose, args.timeout)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ from typing import NoReturn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import NoReturn
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
 
 UNKNOWN = 3
 
@@ -93,3 +93,60 @@ def nagios_range(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"bad range {text!r}: {exc}") from None
     return text
+
+
+def verbosity_of(argv: Sequence[str]) -> int:
+    """How many ``-v`` were given, read before argparse runs (for tracebacks at -vvv)."""
+    return sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"})
+
+
+def plugin_main(
+    name: str,
+    parse: Callable[[Sequence[str]], argparse.Namespace],
+    run: Callable[[argparse.Namespace, float], None],
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Parse, run, and turn every failure into one UNKNOWN line (exit 3)."""
+    import time
+
+    start = time.monotonic()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        run(parse(argv), start)
+    except UsageError as exc:
+        fail_unknown(name, str(exc))
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: a plugin line, never a traceback
+        if verbosity_of(argv) >= 3:
+            import traceback
+
+            traceback.print_exc(file=sys.stdout)
+        fail_unknown(name, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def execute(check: Any, verbose: int, timeout: float) -> NoReturn:
+    """Run a nagiosplugin check with the suite's output and a SIGALRM backstop.
+
+    Each plugin keeps its own deadline inside ``timeout``; the alarm one second later
+    only catches what that deadline cannot (a call that never returns).
+    """
+    import nagiosplugin
+    from nagiosplugin.output import Output
+
+    class LongOutput(Output):
+        """Perfdata stays on the first line and the long output is always shown,
+        as operators read it in Icinga (nagiosplugin shows it only with -v)."""
+
+        def add(self, check: Any) -> None:
+            self.status = self.format_status(check)
+            perfdata = self.format_perfdata(check)
+            if perfdata:
+                self.status += " " + perfdata
+            self.add_longoutput(check.verbose_str)
+
+    nagiosplugin.Runtime.instance = None  # a fresh runtime per run (tests run in-process too)
+    runtime = nagiosplugin.Runtime()
+    runtime.output = LongOutput(runtime.logchan)
+    check.main(verbose=verbose, timeout=int(timeout) + 1)
+    raise SystemExit(3)  # not reached: main() exits

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,12 +223,11 @@ class SMTPSession:
         if isinstance(exc, socket.timeout):
             return ProbeError("timeout", self._phase, "timed out")
         name = type(exc).__name__
-        import ssl
-
-        if isinstance(exc, ssl.SSLError):
-            return ProbeError("tls", self._phase, f"TLS error: {exc.reason or exc}")
         if isinstance(exc, ConnectionRefusedError):
             return ProbeError("refused", self._phase, "connection refused")
+        ssl = sys.modules.get("ssl")  # an SSLError exists only once ssl is loaded: no import here
+        if ssl is not None and isinstance(exc, ssl.SSLError):
+            return ProbeError("tls", self._phase, f"TLS error: {exc.reason or exc}")
         if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
             return ProbeError("unreachable", self._phase, exc.strerror or name)
         return ProbeError("closed", self._phase, exc.strerror or name)
@@ -280,7 +280,8 @@ class SMTPSession:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(min(self.connect_timeout, self._left()))
         try:
-            sock.connect((self.address, self.port))
+            # bytes: an IP literal needs no IDNA codec (str would import encodings.idna)
+            sock.connect((self.address.encode("ascii", "replace"), self.port))
         except socket.timeout:
             sock.close()
             kind = "deadline" if self.deadline - time.monotonic() <= 0.05 else "timeout"

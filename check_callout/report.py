@@ -1,0 +1,60 @@
+"""Long output: one sender's callout in lines an operator reads in Icinga.
+
+Shared by both plugins (check_nullmailer shows the callout of its envelope origin).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from check_callout.engine import SenderResult
+    from check_callout.judge import Policy
+
+
+def describe_result(result: SenderResult, verbosity: int, policy: Policy | None = None) -> list[str]:
+    """Long output for one sender: the receivers' answers, then every host tried."""
+    decision = result.decision
+    exim = decision.exim or "cannot tell"
+    lines = [f"{result.sender.display}: exim: {exim}, postfix: {decision.postfix} - {decision.reason}"]
+    if result.route.detail and result.route.detail not in decision.reason:
+        lines.append(f"  DNS: {result.route.detail}")
+    if decision.note:
+        lines.append(f"  note: {decision.note}")
+    dialogues = {d.address: d for d in result.dialogues}
+    for host in result.route.hosts:
+        kind = "implicit MX" if host.implicit else ("host" if result.route.status == "explicit" else
+                                                      f"MX {host.preference}")
+        if not host.addresses:
+            lines.append(f"  {kind} {host.name}: {host.note or 'no address'}")
+            continue
+        for address in host.addresses:
+            attempt = next((a for a in decision.attempts if a.address == address), None)
+            where = host.name if host.name == address else f"{host.name} [{address}]"
+            dialogue = dialogues.get(address)
+            took = f" in {dialogue.total:.3f} s" if dialogue and dialogue.total else ""
+            what = attempt.outcome.describe() if attempt else "not probed"
+            lines.append(f"  {kind} {where}: {what}{took}")
+            if dialogue is None:
+                continue
+            if dialogue.tls_note:
+                lines.append(f"    {dialogue.tls_note}")
+            if dialogue.tls is not None:
+                lines.append(f"    TLS: {dialogue.tls.describe()}")
+            if verbosity >= 1 and dialogue.timings:
+                phases = ", ".join(f"{k} {v:.3f} s" for k, v in dialogue.timings.items())
+                lines.append(f"    times: {phases}")
+            if verbosity >= 2:
+                lines.extend(f"    {line}" for line in dialogue.transcript)
+    if result.route.skipped_hosts:
+        lines.append(f"  {result.route.skipped_hosts} more MX hosts not probed (--max-hosts)")
+    if result.random_decision is not None:
+        lines.append(f"  random {result.random_address}: exim: {result.random_decision.exim or 'cannot tell'}"
+                     f" - {result.random_decision.reason}")
+    if result.postmaster_decision is not None:
+        pm = result.postmaster_decision
+        lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")
+    from check_callout.judge import Policy, judge
+
+    for note in judge(result, policy or Policy()).notes:
+        lines.append(f"  note: {note}")
+    return lines

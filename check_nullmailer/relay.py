@@ -1,0 +1,428 @@
+"""The relay battery: does an SMTP server pass mail for foreign domains to strangers?
+
+The tests are data (:data:`TESTS`): the sixteen address forms that relay checkers
+have used for decades (null and foreign senders, the server's own name and its
+``[ip]`` as sender domain; the ``%`` hack, quoted local parts, ``user@foreign@host``,
+source routes and bang paths as recipients).  They run over
+:class:`check_callout.smtp.SMTPSession` on as few connections as possible, ``RSET``
+between tests and never ``DATA``, so nothing is ever delivered.
+
+Real servers fight back, and the run copes:
+- Postfix slows a client down after 10 errors on one connection (``smtpd_soft_error_limit``),
+  so after :data:`ERRORS_PER_CONNECTION` refusals the battery reconnects;
+- Exim drops the connection after 3 syntax errors (``smtp_max_synprot_errors``), and an
+  IP-literal sender is one, so after two ``500``/``501`` replies it reconnects, and a
+  dropped connection is reopened and the test retried once;
+- everything stops at the deadline; tests not run are reported as untested.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from check_callout.smtp import ProbeError, Reply, SMTPSession
+from check_callout.text import sanitize
+
+DEFAULT_RELAY_TO = "example.net"  # RFC 2606: reserved, never a real destination
+PROBE_SENDER = "relay-check"
+PROBE_RCPT = "relay-probe"
+ERRORS_PER_CONNECTION = 8  # below Postfix's smtpd_soft_error_limit (10)
+SYNTAX_ERRORS_PER_CONNECTION = 2  # below Exim's smtp_max_synprot_errors (3)
+MAX_CONNECTIONS = 12  # per battery
+
+# outcomes of one test
+RELAYED = "relayed"  # the foreign recipient was accepted: open relay
+REFUSED = "refused"  # a definite refusal (5xx, or 4xx that says relaying is denied)
+AUTH = "auth"  # authentication required
+TEMPORARY = "temporary"  # 4xx that does not say why (greylisting, rate limits)
+UNTESTED = "untested"  # the server could not be asked (dropped, deadline)
+ACCEPTED = "accepted"  # inbound test: the server takes mail for itself
+
+_RELAY_DENIED = re.compile(
+    r"relay(?:ing)?\s+(?:access\s+)?(?:is\s+)?(?:denied|not\s+(?:permitted|allowed)|prohibited|refused)"
+    r"|not\s+(?:permitted|allowed)\s+to\s+relay|unable\s+to\s+relay|we\s+do\s+not\s+relay",
+    re.IGNORECASE,
+)
+_AUTH_TEXT = re.compile(r"auth\w*\s+(?:is\s+)?required|must\s+authenticate|5\.7\.0\s+auth", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RelayTest:
+    """One relay attempt; ``{d}`` foreign domain, ``{srv}`` server name, ``{ip}`` ``[addr]``."""
+
+    number: int
+    mail_from: str
+    rcpt: str
+
+    def render(self, domain: str, server: str, literal: str) -> tuple[str, str]:
+        values = {"d": domain, "srv": server, "ip": literal}
+        return self.mail_from.format(**values), self.rcpt.format(**values)
+
+
+_S = f"{PROBE_SENDER}@"
+_R = PROBE_RCPT
+TESTS: tuple[RelayTest, ...] = (
+    RelayTest(1, "", f"{_R}@{{d}}"),
+    RelayTest(2, _S + "{d}", f"{_R}@{{d}}"),
+    RelayTest(3, _S + "{srv}", f"{_R}@{{d}}"),
+    RelayTest(4, _S + "{ip}", f"{_R}@{{d}}"),
+    RelayTest(5, _S + "{ip}", f"{_R}%{{d}}@{{ip}}"),
+    RelayTest(6, _S + "{ip}", f"{_R}%{{d}}@{{srv}}"),
+    RelayTest(7, _S + "{ip}", f'"{_R}@{{d}}"'),
+    RelayTest(8, _S + "{ip}", f'"{_R}%{{d}}"'),
+    RelayTest(9, _S + "{ip}", f"{_R}@{{d}}@{{ip}}"),
+    RelayTest(10, _S + "{ip}", f'"{_R}@{{d}}"@{{ip}}'),
+    RelayTest(11, _S + "{ip}", f"{_R}@{{d}}@{{srv}}"),
+    RelayTest(12, _S + "{ip}", f"@{{ip}}:{_R}@{{d}}"),
+    RelayTest(13, _S + "{ip}", f"@{{srv}}:{_R}@{{d}}"),
+    RelayTest(14, _S + "{ip}", f"{{d}}!{_R}"),
+    RelayTest(15, _S + "{ip}", f"{{d}}!{_R}@{{ip}}"),
+    RelayTest(16, _S + "{ip}", f"{{d}}!{_R}@{{srv}}"),
+)
+
+
+@dataclass
+class TestResult:
+    """One test as run: the addresses sent, the replies, the outcome."""
+
+    number: int  # 0 for the inbound test
+    mail_from: str
+    rcpt: str
+    outcome: str = UNTESTED
+    mail: Reply | None = None
+    reply: Reply | None = None  # the RCPT reply
+    detail: str = ""
+
+    def describe(self) -> str:
+        name = f"test {self.number}" if self.number else "inbound test"
+        said = self.reply or self.mail
+        answer = f"{said.phase.upper()} {said}" if said is not None else self.detail or "not asked"
+        return f"{name} MAIL FROM:<{self.mail_from}> RCPT TO:<{self.rcpt}>: {sanitize(answer, 140)}"
+
+    def note(self) -> str:
+        """Why the test ran differently from its form (a replaced sender), if it did."""
+        return self.detail if self.outcome != UNTESTED else ""
+
+
+@dataclass
+class Battery:
+    """The battery on one port in one mode (plain, STARTTLS or implicit TLS)."""
+
+    port: int
+    mode: str  # "plain", "STARTTLS", "TLS"
+    listening: bool = True
+    closed_reason: str = ""
+    banner: str = ""
+    server_name: str = ""
+    starttls_offered: bool = False
+    tests: list[TestResult] = field(default_factory=list)
+    inbound: TestResult | None = None
+    connections: int = 0
+    problem: str = ""  # why the battery could not run (TLS failure, refusing banner)
+    elapsed: float = 0.0
+
+    @property
+    def where(self) -> str:
+        return f"port {self.port}" + ("" if self.mode == "plain" else f" ({self.mode})")
+
+
+def classify(mail: Reply | None, rcpt: Reply | None) -> str:
+    """The outcome of one relay test from its MAIL and RCPT replies."""
+    reply = rcpt if mail is not None and mail.positive and rcpt is not None else mail
+    if reply is None:
+        return UNTESTED
+    if mail is not None and mail.positive and rcpt is not None and rcpt.positive:
+        return RELAYED
+    text = reply.text
+    if (reply.code == 530 and "starttls" not in text.lower()) or (
+        reply.permanent and _AUTH_TEXT.search(text)
+    ):
+        return AUTH
+    if reply.temporary and reply.code != 421:
+        return REFUSED if _RELAY_DENIED.search(text) else TEMPORARY
+    if reply.permanent or reply.code == 421:
+        return REFUSED
+    return UNTESTED
+
+
+def _literal(address: str) -> str:
+    return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
+
+
+_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\.?$")
+
+
+def server_name_from(*texts: str) -> str:
+    """The host name a server announces (first word of its banner or EHLO reply)."""
+    for text in texts:
+        word = text.split(" ", 1)[0].strip() if text else ""
+        if _NAME.match(word) and not word.replace(".", "").isdigit():
+            return word.rstrip(".").lower()
+    return ""
+
+
+def run_battery(
+    address: str,
+    port: int,
+    *,
+    mode: str,
+    helo: str,
+    deadline: float,
+    relay_to: str = DEFAULT_RELAY_TO,
+    own_name: str = "",
+    timeout: float = 30.0,
+    connect_timeout: float = 10.0,
+    transcript: list[str] | None = None,
+    tests: tuple[RelayTest, ...] = TESTS,
+    inbound: bool = True,
+) -> Battery:
+    """Run the relay tests (and the inbound test) against ``address``:``port``.
+
+    ``mode`` is ``plain`` (no STARTTLS), ``STARTTLS`` or ``TLS`` (implicit TLS).
+    """
+    start = time.monotonic()
+    battery = Battery(port, mode)
+
+    def connect() -> SMTPSession:
+        session = SMTPSession(
+            address, port, helo=helo, deadline=deadline, timeout=timeout,
+            connect_timeout=connect_timeout, starttls=mode == "STARTTLS",
+            implicit_tls=mode == "TLS", transcript=transcript,
+        )  # fmt: skip
+        battery.connections += 1
+        try:
+            reply = session.open()
+        except ProbeError:
+            session.close()
+            raise
+        if not reply.positive:
+            session.close()
+            raise _Refusing(reply)
+        if mode == "STARTTLS" and session.tls is None:
+            session.close()
+            raise _Refusing(Reply(0, session.tls_error or "STARTTLS not offered on reconnect", "starttls"))
+        battery.starttls_offered = battery.starttls_offered or session.starttls_offered
+        return session
+
+    try:
+        session = connect()
+    except ProbeError as exc:
+        battery.elapsed = time.monotonic() - start
+        if exc.phase == "connect" and exc.kind in ("refused", "timeout", "unreachable"):
+            battery.listening = False
+            battery.closed_reason = "filtered (no answer)" if exc.kind == "timeout" else exc.detail
+        else:
+            battery.problem = f"{exc.kind} at {exc.phase}: {exc.detail}"
+        return battery
+    except _Refusing as exc:
+        battery.elapsed = time.monotonic() - start
+        battery.problem = f"server refuses at {exc.reply.phase}: {exc.reply}"
+        battery.banner = exc.reply.text if exc.reply.phase == "banner" else ""
+        return battery
+    banner = session.banner.text if session.banner else ""
+    battery.banner = banner
+    battery.server_name = server_name_from(banner) or own_name or _literal(address)
+    literal = _literal(address)
+    plan: list[TestResult] = []
+    for test in tests:
+        sender, rcpt = test.render(relay_to, battery.server_name, literal)
+        plan.append(TestResult(test.number, sender, rcpt))
+    inbound_test = None
+    if inbound:
+        target = own_name or battery.server_name
+        inbound_test = TestResult(0, f"{PROBE_SENDER}@{relay_to}", f"postmaster@{target}")
+        plan.append(inbound_test)
+
+    errors = syntax = 0
+    fresh = True
+    fallback = f"{PROBE_SENDER}@{relay_to}"
+    literal_refused: str | None = None
+    current: SMTPSession | None = session
+    try:
+        for item in plan:
+            for _attempt in range(2):
+                if time.monotonic() >= deadline:
+                    item.detail = "not run: the check's time ran out"
+                    break
+                try:
+                    if (
+                        current is None
+                        or errors >= ERRORS_PER_CONNECTION
+                        or syntax >= SYNTAX_ERRORS_PER_CONNECTION
+                    ):
+                        if current is not None:
+                            current.close()
+                            current = None
+                        if battery.connections >= MAX_CONNECTIONS:
+                            item.detail = f"not run: {MAX_CONNECTIONS} connections used"
+                            break
+                        current = connect()
+                        errors = syntax = 0
+                        fresh = True
+                    if not fresh:
+                        current.rset()
+                    fresh = False
+                    item.detail = ""
+                    if literal_refused is not None and literal in item.mail_from:
+                        item.detail = f"sender {item.mail_from} replaced: refused earlier ({literal_refused})"
+                        item.mail_from = fallback
+                    item.mail = current.mail(item.mail_from)
+                    replies = [item.mail]
+                    if (
+                        item.mail.permanent
+                        and literal in item.mail_from
+                        and classify(item.mail, None) == REFUSED
+                    ):
+                        # the [ip] sender is refused (Exim: a syntax error by default); the
+                        # recipient form is what the test is about, so ask it with a plain sender
+                        literal_refused = str(item.mail)
+                        item.detail = f"sender {item.mail_from} refused ({item.mail}), retried as {fallback}"
+                        item.mail_from = fallback
+                        current.rset()
+                        item.mail = current.mail(item.mail_from)
+                        replies.append(item.mail)
+                    item.reply = current.rcpt(item.rcpt) if item.mail.positive else None
+                    replies.append(item.reply)
+                    for reply in replies:
+                        if reply is not None and not reply.positive:
+                            errors += 1
+                            syntax += reply.code in (500, 501, 553)
+                        if reply is not None and reply.code == 421:
+                            errors = ERRORS_PER_CONNECTION  # the server is closing: reconnect
+                    break
+                except ProbeError as exc:
+                    if current is not None:
+                        current.close()
+                        current = None
+                    item.mail = item.reply = None
+                    item.detail = f"{exc.kind} at {exc.phase}: {exc.detail}"
+                    if exc.kind == "deadline":
+                        break
+                except _Refusing as exc:
+                    item.mail = item.reply = None
+                    item.detail = f"server refused a new connection: {exc.reply}"
+                    break
+            item.outcome = classify(item.mail, item.reply)
+            if item is inbound_test and item.outcome == RELAYED:
+                item.outcome = ACCEPTED
+    finally:
+        if current is not None:
+            current.close()
+    battery.tests = [item for item in plan if item is not inbound_test]
+    battery.inbound = inbound_test
+    battery.elapsed = time.monotonic() - start
+    return battery
+
+
+class _Refusing(Exception):
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(str(reply))
+        self.reply = reply
+
+
+# -- the verdict -------------------------------------------------------------------------------
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+
+
+@dataclass
+class PortVerdict:
+    state: int
+    summary: str
+    details: list[str] = field(default_factory=list)
+
+
+def judge_port(
+    batteries: list[Battery], *, expect_closed: bool = False, allow_inbound: bool = False
+) -> PortVerdict:
+    """The state of one port from its batteries (plain, then STARTTLS; or implicit TLS)."""
+    first = batteries[0]
+    port = first.port
+    if not first.listening:
+        return PortVerdict(OK, f"not listening on {port}", [f"port {port}: {first.closed_reason}"])
+    details: list[str] = []
+    for battery in batteries:
+        details.append(_battery_line(battery))
+    if expect_closed:
+        return PortVerdict(CRITICAL, f"port {port} is open (expected closed)", details)
+    tests = [t for b in batteries for t in b.tests]
+    relayed = [(b, t) for b in batteries for t in b.tests if t.outcome == RELAYED]
+    if relayed:
+        battery, test = relayed[0]
+        more = f" (+{len(relayed) - 1} more)" if len(relayed) > 1 else ""
+        for b, t in relayed[:3]:
+            details.append(f"RELAYED {b.where}: {t.describe()}")
+        if len(relayed) > 3:
+            details.append(f"... and {len(relayed) - 3} more tests relayed (-v lists every test)")
+        return PortVerdict(CRITICAL, f"open relay on {battery.where}: {test.describe()}{more}", details)
+    problems = [b for b in batteries if b.problem]
+    states: list[tuple[int, str]] = []
+    for battery in problems:
+        states.append((WARNING, f"{battery.where}: {battery.problem}"))
+    ran = [t for t in tests if t.outcome != UNTESTED]
+    untested = [t for t in tests if t.outcome == UNTESTED]
+    temporary = [t for t in ran if t.outcome == TEMPORARY]
+    auth = [t for t in ran if t.outcome == AUTH]
+    if ran and temporary:
+        example = temporary[0].reply or temporary[0].mail
+        states.append(
+            (
+                WARNING,
+                f"relay test inconclusive on {port}: {len(temporary)} of {len(tests)} "
+                f"tests answered only 4xx (e.g. {example})",
+            )
+        )
+    if untested and ran:
+        states.append(
+            (
+                WARNING,
+                f"relay battery incomplete on {port}: {len(untested)} of {len(tests)} "
+                f"tests not run ({untested[0].detail or 'no answer'})",
+            )
+        )
+    elif untested and not problems:
+        states.append(
+            (WARNING, f"relay battery could not run on {port}: {untested[0].detail or 'no answer'}")
+        )
+    for battery in batteries:
+        inbound = battery.inbound
+        if inbound is not None and inbound.outcome == ACCEPTED and not allow_inbound:
+            states.append(
+                (
+                    WARNING,
+                    f"accepts inbound mail on {battery.where}: RCPT TO:<{inbound.rcpt}> "
+                    f"answered {inbound.reply}",
+                )
+            )
+            break
+    for t in tests:
+        if t.outcome != UNTESTED:
+            continue
+        details.append(f"untested {t.describe()}")
+    if states:
+        worst = max(state for state, _ in states)
+        words = [text for state, text in states if state == worst] + [t for s, t in states if s != worst]
+        return PortVerdict(worst, "; ".join(words), details)
+    if ran and len(auth) == len(ran):
+        code = auth[0].reply or auth[0].mail
+        return PortVerdict(OK, f"relay refused on {port}: authentication required ({code})", details)
+    return PortVerdict(OK, f"relay refused on {port} ({len(ran)} tests)", details)
+
+
+def _battery_line(battery: Battery) -> str:
+    counts: dict[str, int] = {}
+    for test in battery.tests:
+        counts[test.outcome] = counts.get(test.outcome, 0) + 1
+    told = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no tests"
+    name = f" {battery.server_name}" if battery.server_name else ""
+    line = (
+        f"{battery.where}{name}: {told} in {battery.elapsed:.2f} s over "
+        f"{battery.connections} connection{'s' if battery.connections != 1 else ''}"
+    )
+    if battery.problem:
+        line += f"; {battery.problem}"
+    if battery.inbound is not None and battery.inbound.outcome != UNTESTED:
+        line += f"; inbound RCPT TO:<{battery.inbound.rcpt}> {battery.inbound.outcome}"
+    return line
