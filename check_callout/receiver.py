@@ -170,28 +170,38 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
                         "no MX host of the domain has an address", attempts=attempts)
     passed: list[Attempt] = []
     for _pref, group_iter in groupby(attempts, key=lambda a: a.preference):
-        group = list(group_iter)
-        decisive = [a for a in group if a.outcome.decisive]
-        if not decisive:
-            passed.extend(group)
+        # Exim shuffles hosts of equal preference, but one host's addresses keep their
+        # order (IPv6 first): each host's verdict is its first decisive address.
+        verdicts: list[tuple[Attempt, list[Attempt]]] = []
+        undecided: list[Attempt] = []
+        for _host, host_iter in groupby(group_iter, key=lambda a: a.host):
+            tries = list(host_iter)
+            decisive = next((a for a in tries if a.outcome.decisive), None)
+            if decisive is None:
+                undecided.extend(tries)
+            else:
+                verdicts.append((decisive, tries[: tries.index(decisive)]))
+        if not verdicts:
+            passed.extend(undecided)
             continue
-        kinds = {a.outcome.kind for a in decisive}
-        first = decisive[0]
-        degraded = passed + [a for a in group if not a.outcome.decisive]
-        unfinished = [a for a in degraded if a.outcome.kind == UNFINISHED]
-        if kinds == {ACCEPT}:
+        kinds = {d.outcome.kind for d, _ in verdicts}
+        if len(kinds) == 1:
+            chosen, before = verdicts[0]
+            reason = f"{_where(chosen)} {chosen.outcome.describe(SUMMARY_REPLY)}"
+        else:
+            chosen, before = next(v for v in verdicts if v[0].outcome.kind == REJECT)
+            accepting = next(d for d, _ in verdicts if d.outcome.kind == ACCEPT)
+            reason = (f"MX hosts of equal preference disagree: {_where(chosen)} "
+                      f"{chosen.outcome.describe(SUMMARY_REPLY)} while {_where(accepting)} accepts; "
+                      "Exim picks one at random")
+        skipped = passed + undecided + before
+        unfinished = [a for a in skipped if a.outcome.kind == UNFINISHED]
+        degraded = [a for a in skipped if a.outcome.kind != UNFINISHED]
+        if chosen.outcome.kind == ACCEPT:
             return Decision(EXIM_ACCEPT, "250 (the sender verifies)", _postfix(EXIM_ACCEPT),
-                            f"{_where(first)} {first.outcome.describe(SUMMARY_REPLY)}", first, attempts,
-                            [a for a in degraded if a.outcome.kind != UNFINISHED], unfinished)
-        if kinds == {REJECT}:
-            return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
-                            f"{_where(first)} {first.outcome.describe(SUMMARY_REPLY)}", first, attempts,
-                            [a for a in degraded if a.outcome.kind != UNFINISHED], unfinished)
-        rejecting = next(a for a in decisive if a.outcome.kind == REJECT)
+                            reason, chosen, attempts, degraded, unfinished)
         return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
-                        f"MX hosts of equal preference disagree: {_where(rejecting)} "
-                        f"{rejecting.outcome.describe(SUMMARY_REPLY)} while {_where(first)} accepts; "
-                        "Exim picks one at random", rejecting, attempts, degraded, unfinished)
+                        reason, chosen, attempts, degraded, unfinished)
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
     reason = "; ".join(f"{_where(a)} {a.outcome.describe(SUMMARY_REPLY)}" for a in _first_per_host(passed))
     return Decision(EXIM_DEFER, EXIM_DEFER_REPLY, _postfix(EXIM_DEFER),

@@ -559,12 +559,23 @@ class NullmailerSummary(nagiosplugin.Summary):
                     )
                     lines.extend(f"  {example}" for example in queue.examples)
                     lines.extend(f"  note: {note}" for note in queue.notes)
+                    if queue.callout_deferred:
+                        lines.append(f"  note: {REQUEUE_HINT.get(queue.source.split()[0], REQUEUE_HINT[''])}")
             elif metric.context == "problem":
                 lines.append(f"[{result.state}] {result.hint}")
         return lines
 
 
 _QUEUE_METRICS = ("deferred", "callout_deferred")
+
+# Fixing the origin does not help mail already queued: it keeps its envelope sender.
+REQUEUE_HINT = {
+    "postqueue": "queued mail keeps its old envelope sender: after the fix, rewrite it with "
+                 "masquerade_domains = $mydomain and requeue it (postsuper -r ALL), then postqueue -f",
+    "exim": "queued mail keeps its old envelope sender: after the fix, rewrite it "
+            "(exim -Mes ID NEW-SENDER) or let it bounce and resend",
+    "": "queued mail keeps its old envelope sender: after the fix it must be resubmitted",
+}
 
 
 def _merge_closed(hints: list[str]) -> list[str]:

@@ -35,6 +35,7 @@ def route(*hosts: tuple[int, str, list[str]], status: str = MX) -> Route:
 TWO = route((10, "mx1", ["192.0.2.1"]), (20, "mx2", ["192.0.2.2"]))
 DUAL = route((10, "mx1", ["2001:db8::1", "192.0.2.1"]), (20, "mx2", ["192.0.2.2"]))
 EQUAL = route((10, "mx1", ["192.0.2.1"]), (10, "mx2", ["192.0.2.2"]))
+SPLIT = route((10, "mx", ["2001:db8::7", "192.0.2.7"]))
 
 
 @pytest.mark.parametrize("the_route, outcomes, exim, deciding, degraded", [
@@ -63,6 +64,11 @@ EQUAL = route((10, "mx1", ["192.0.2.1"]), (10, "mx2", ["192.0.2.2"]))
     # equal preference, disagreeing hosts: Exim may pick either, we say reject
     (EQUAL, {"192.0.2.1": OK250, "192.0.2.2": NO550}, "reject", "192.0.2.2", []),
     (EQUAL, {"192.0.2.1": REFUSED, "192.0.2.2": OK250}, "accept", "192.0.2.2", ["192.0.2.1"]),
+    # one host's own addresses are not shuffled: IPv6 decides before IPv4 (seen on Exim 4.96)
+    (SPLIT, {"2001:db8::7": OK250, "192.0.2.7": NO550}, "accept", "2001:db8::7", []),
+    (SPLIT, {"2001:db8::7": REFUSED, "192.0.2.7": NO550}, "reject", "192.0.2.7", ["2001:db8::7"]),
+    # later addresses of the deciding host were never tried: not degraded
+    (DUAL, {"2001:db8::1": OK250, "192.0.2.1": REFUSED, "192.0.2.2": OK250}, "accept", "2001:db8::1", []),
 ])
 def test_exim_order(the_route, outcomes, exim, deciding, degraded):
     decision = decide(the_route, outcomes)

@@ -1,0 +1,103 @@
+"""The real-MTA lab: one network of real servers per test session.
+
+The lab itself lives in ``contrib/lab/lab.py`` (also used by ``contrib/lab/labctl``).
+Without root or the Debian packages the lab tests are skipped with a one-line
+reason; when the environment variable ``CI`` is set, that is an error instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "contrib" / "lab"))
+
+import lab as lab_module  # noqa: E402
+
+#: deadline of one plugin run (the plugins' own -t is lower)
+CHECK_TIMEOUT = 90.0
+#: how long to wait for another run that holds the lab
+LOCK_WAIT = 120.0
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"lab prerequisites missing in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """Build the lab once per session; tear it down afterwards."""
+    missing = lab_module.missing_prerequisites()
+    if missing:
+        _unavailable("real-MTA lab: " + "; ".join(missing))
+    with lab_module.LabLock(timeout=LOCK_WAIT):
+        try:
+            lab_module.up()
+            yield lab_module
+        finally:
+            lab_module.down()
+
+
+@dataclass
+class CheckResult:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def first_line(self) -> str:
+        return self.stdout.splitlines()[0] if self.stdout else ""
+
+    def exim_actions(self) -> list[str]:
+        """The ``exim: accept|defer|reject`` words of the long output."""
+        return re.findall(r"\bexim: (accept|defer|reject)\b", self.stdout)
+
+    def __str__(self) -> str:
+        return (f"$ {' '.join(self.argv)}\n(exit {self.returncode}, {self.seconds:.2f}s)\n"
+                f"{self.stdout}{self.stderr}")
+
+
+def _plugin_available(package: str) -> None:
+    if importlib.util.find_spec(f"{package}.plugin") is None:
+        _unavailable(f"{package}.plugin is not importable (pip install -e .)")
+
+
+def run_plugin(node: str, package: str, *args: str) -> CheckResult:
+    """Run ``python -m <package>.plugin ARGS`` inside a lab namespace."""
+    _plugin_available(package)
+    argv = lab_module.plugin_argv(node, package, *args)
+    t0 = time.monotonic()
+    try:
+        cp = subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT,
+                            env=lab_module.plugin_env(), cwd=REPO, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(argv)} still running after {CHECK_TIMEOUT}s")
+    return CheckResult(argv[4:], cp.returncode, cp.stdout, cp.stderr,
+                       time.monotonic() - t0)
+
+
+@pytest.fixture(scope="session")
+def check_callout(lab):
+    def run(*args: str, node: str = "mon") -> CheckResult:
+        return run_plugin(node, "check_callout", *args)
+    return run
+
+
+@pytest.fixture(scope="session")
+def check_nullmailer(lab):
+    def run(*args: str, node: str = "mon") -> CheckResult:
+        return run_plugin(node, "check_nullmailer", *args)
+    return run
