@@ -8,6 +8,7 @@ only when a run needs DNS.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,17 @@ def is_ip(text: str) -> bool:
     return True
 
 
+class _Lookup:
+    """One address lookup, shared by every caller asking for the same name."""
+
+    __slots__ = ("done", "result", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: tuple[list[str], str] | None = None
+        self.error: BaseException | None = None
+
+
 class Resolver:
     """A small facade over dnspython with the plugin's deadline and families."""
 
@@ -108,6 +120,8 @@ class Resolver:
         self._resolver.lifetime = timeout
         self.families = families
         self.timeout = timeout
+        self._lock = threading.Lock()
+        self._cache: dict[str, _Lookup] = {}
 
     def _query(self, name: str, rdtype: str, deadline: float) -> Any:
         """Return the answer's rrset, or None for NoAnswer; raise on NXDOMAIN/failure."""
@@ -130,7 +144,32 @@ class Resolver:
         return answer.rrset
 
     def addresses(self, name: str, deadline: float) -> tuple[list[str], str]:
-        """IPv6 then IPv4 addresses of ``name`` (as Exim orders them), and a note."""
+        """IPv6 then IPv4 addresses of ``name`` (as Exim orders them), and a note.
+
+        Asked once per run: domains that share an MX host share its answer (a second
+        caller waits for the first lookup instead of asking again).
+        """
+        key = name.lower().rstrip(".")
+        with self._lock:
+            entry = self._cache.get(key)
+            owner = entry is None
+            if entry is None:
+                entry = self._cache[key] = _Lookup()
+        if owner:
+            try:
+                entry.result = self._addresses(name, deadline)
+            except BaseException as exc:  # handed to every caller of this name
+                entry.error = exc
+            finally:
+                entry.done.set()
+        elif not entry.done.wait(max(0.0, deadline - time.monotonic())):
+            raise DNSFailure(f"no time left to look up {name}")
+        if entry.error is not None:
+            raise entry.error
+        assert entry.result is not None
+        return entry.result[0][:], entry.result[1]
+
+    def _addresses(self, name: str, deadline: float) -> tuple[list[str], str]:
         dns = self._dns
         found: list[str] = []
         errors: list[str] = []
