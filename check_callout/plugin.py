@@ -36,6 +36,15 @@ FIRST_LINE_MAX = 200
 OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result
 
 
+class Seconds(float):
+    """A time for perfdata in fixed notation (``0.000052``, never ``5.2e-05``)."""
+
+    def __str__(self) -> str:
+        return f"{self:.6f}"
+
+    __repr__ = __str__
+
+
 class Callout(nagiosplugin.Resource):
     """Measures: resolves, probes, and hands each sender's result to the contexts."""
 
@@ -55,9 +64,13 @@ class Callout(nagiosplugin.Resource):
         self.results = run_callouts(self.senders, self.options, self.deadline)
         for result in self.results:
             yield nagiosplugin.Metric(f"sender {result.sender.display}", result, context="callout")
+        # The deciding dialogue's time; when no host decides (a defer), the longest
+        # dialogue, so that the label is always there for graphs.
         times = [t for t in (r.deciding_time for r in self.results) if t is not None]
+        if not times:
+            times = [d.total for r in self.results for d in r.dialogues]
         if times:
-            yield nagiosplugin.Metric("time", round(max(times), 6), "s", min=0, context="time")
+            yield nagiosplugin.Metric("time", Seconds(max(times)), "s", min=0, context="time")
         hosts: dict[str, set[str]] = {}
         accepting: set[str] = set()
         for result in self.results:
@@ -75,7 +88,7 @@ class Callout(nagiosplugin.Resource):
                 if label in seen or dialogue.total <= 0:
                     continue
                 seen.add(label)
-                yield nagiosplugin.Metric(label, round(dialogue.total, 6), "s", min=0, context="host_time")
+                yield nagiosplugin.Metric(label, Seconds(dialogue.total), "s", min=0, context="host_time")
 
 
 class CalloutContext(nagiosplugin.Context):
@@ -222,7 +235,7 @@ def run(args: argparse.Namespace, start: float) -> None:
         senders = [parse_address(s) for s in args.sender] + [domain_address(d) for d in args.domain]
         if args.mail_from:
             parse_address(args.mail_from)
-        if args.helo:
+        if args.helo is not None:
             from check_callout.address import to_ascii_domain
 
             to_ascii_domain(args.helo)
@@ -235,7 +248,9 @@ def run(args: argparse.Namespace, start: float) -> None:
         max_hosts=args.max_hosts, host=args.hostname, random=args.random, postmaster=args.postmaster,
         transcript=args.verbose >= 2,
     )
-    if args.nameserver:
+    if args.hostname is not None and not args.hostname.strip():
+        raise UsageError("empty host name (-H)")
+    if args.nameserver is not None:
         from check_callout.mxlookup import is_ip
 
         if not is_ip(args.nameserver):

@@ -203,7 +203,7 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
         return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
                         reason, chosen, attempts, degraded, unfinished)
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
-    reason = "; ".join(f"{_where(a)} {a.outcome.describe(SUMMARY_REPLY)}" for a in _first_per_host(passed))
+    reason = _summarise(passed)
     return Decision(EXIM_DEFER, EXIM_DEFER_REPLY, _postfix(EXIM_DEFER),
                     reason or "no host could be asked", None, attempts, [], unfinished)
 
@@ -214,6 +214,20 @@ def _where(attempt: Attempt) -> str:
     return f"{attempt.host} [{attempt.address}]"
 
 
-def _first_per_host(attempts: list[Attempt]) -> list[Attempt]:
-    """Shorten the list for the summary: at most three addresses are named."""
-    return attempts[:3]
+def _summarise(attempts: list[Attempt], limit: int = 3) -> str:
+    """``host [a, b] refused port 25; ...``: addresses of one host that answered alike are
+    named together, at most ``limit`` parts."""
+    parts: list[tuple[str, list[str], str]] = []
+    for attempt in attempts:
+        what = attempt.outcome.describe(SUMMARY_REPLY)
+        if parts and parts[-1][0] == attempt.host and parts[-1][2] == what:
+            parts[-1][1].append(attempt.address)
+        else:
+            parts.append((attempt.host, [attempt.address], what))
+    words = []
+    for host, addresses, what in parts[:limit]:
+        where = f"[{addresses[0]}]" if [host] == addresses else f"{host} [{', '.join(addresses)}]"
+        words.append(f"{where} {what}")
+    if len(parts) > limit:
+        words.append(f"{len(parts) - limit} more")
+    return "; ".join(words)

@@ -35,7 +35,7 @@ from check_callout.text import sanitize
 from check_nullmailer import __version__
 
 NAME = "NULLMAILER"
-FIRST_LINE_MAX = 320
+FIRST_LINE_MAX = 200  # the status text, as in check_callout: it must survive every transport
 OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result
 DEFAULT_PORTS = (25,)
 STATES = [nagiosplugin.Ok, nagiosplugin.Warn, nagiosplugin.Critical, nagiosplugin.Unknown]
@@ -338,7 +338,7 @@ def suggested_domain(info: Any, origin_domain: str) -> str:
 FIXES = {
     "postfix": "set myorigin = $mydomain ({alt}",
     "exim": "set qualify_domain = {alt} (",
-    "nullmailer": "set /etc/nullmailer/allmailfrom to an address @{alt} (",
+    "nullmailer": "set allmailfrom to user@{alt} (",
     "ssmtp": "set rewriteDomain={alt} in ssmtp.conf (",
     "msmtp": "set from to an address @{alt} in msmtprc (",
     "dma": "set MASQUERADE @{alt} in dma.conf (",
@@ -406,9 +406,13 @@ def judge_origin(report: OriginReport) -> tuple[int, str]:
         NULL_MX: "",
         NO_ADDRESS: "",
     }.get(route.status, "")
-    verb = "defer with 451" if decision.exim == "defer" else "reject with 550"
+    verb = "defers (451)" if decision.exim == "defer" else "rejects (550)"
     shown = "" if sender == f"postmaster@{report.origin}" else f" ({sender})"
-    text = f"{report.origin_text}{shown}: {what}{decision.reason}: Exim receivers {verb}"
+    reason = decision.reason
+    outcomes = {a.outcome.describe(40) for a in decision.attempts}
+    if route.status == IMPLICIT and len(outcomes) == 1:  # the seed: say it short, the line is read first
+        reason = outcomes.pop()
+    text = f"{report.origin_text}{shown}: {what}{reason}: Exim {verb}"
     fixes: list[str] = []
     alt = report.alternative
     mta = report.info.mta if report.info is not None else ""

@@ -135,6 +135,7 @@ def test_seed_no_mx_closed_port_is_critical_defer(callout, lab):
     assert "an Exim receiver would defer (451 Could not complete sender verify callout)" in run.first_line
     assert exim(run) == "defer"
     assert "postfix: 450" in run.output
+    assert re.match(r"[0-9]+\.[0-9]{6}s;;;0$", run.perfdata["time"])  # present for graphs, fixed notation
 
 
 def test_primary_down_backup_accepts_is_warning(callout, lab):

@@ -117,5 +117,8 @@ def test_reason_names_the_host_and_reply():
     decision = decide(TWO, {"192.0.2.1": REFUSED, "192.0.2.2": GREY451})
     assert decision.reason == (
         "mx1 [192.0.2.1] refused port 25; mx2 [192.0.2.2] defers RCPT (451 4.7.1 greylisted)")
+    decision = decide(DUAL, {"2001:db8::1": REFUSED, "192.0.2.1": REFUSED, "192.0.2.2": GREY451})
+    assert decision.reason == (
+        "mx1 [2001:db8::1, 192.0.2.1] refused port 25; mx2 [192.0.2.2] defers RCPT (451 4.7.1 greylisted)")
     long_reply = Outcome(REJECT, "rcpt", 550, "x" * 300)
     assert len(decide(TWO, {"192.0.2.1": long_reply}).reason) < 100
