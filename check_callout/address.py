@@ -8,7 +8,7 @@ clear usage error instead of a confusing SMTP exchange.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 MAX_LOCAL = 64
 MAX_DOMAIN = 253
@@ -25,13 +25,10 @@ class AddressError(ValueError):
     """The text is not an address or domain we can put on the wire."""
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(namedtuple("Address", "local domain unicode_domain")):
     """An envelope address: ``local`` part and ASCII (A-label) ``domain``."""
 
-    local: str
-    domain: str
-    unicode_domain: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.local}@{self.domain}"

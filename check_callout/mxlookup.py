@@ -10,11 +10,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from check_callout.parallel import run_parallel
 from check_callout.text import sanitize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Route statuses
 MX = "mx"  # MX records found
@@ -30,32 +32,41 @@ class DNSFailure(Exception):
     """The resolver could not answer (SERVFAIL, REFUSED, timeout)."""
 
 
-@dataclass
 class MXHost:
     """One MX host with its addresses in the order a receiver tries them."""
 
-    name: str
-    preference: int
-    addresses: list[str] = field(default_factory=list)
-    implicit: bool = False
-    note: str = ""
-    lookup_error: str = ""
+    def __init__(self, name: str, preference: int, addresses: list[str] | None = None,
+                 implicit: bool = False, note: str = "", lookup_error: str = "") -> None:
+        self.name = name
+        self.preference = preference
+        self.addresses = addresses if addresses is not None else []
+        self.implicit = implicit
+        self.note = note
+        self.lookup_error = lookup_error
+
+    def __repr__(self) -> str:
+        return f"MXHost({self.name!r}, {self.preference}, {self.addresses!r})"
 
     @property
     def private_addresses(self) -> list[str]:
         return [a for a in self.addresses if is_non_public(a)]
 
 
-@dataclass
 class Route:
-    """The hosts a receiver would try for ``domain``, in order."""
+    """The hosts a receiver would try for ``domain``, in order, and how DNS answered
+    (``status``: one of the route statuses above)."""
 
-    domain: str
-    status: str
-    hosts: list[MXHost] = field(default_factory=list)
-    detail: str = ""
-    skipped_hosts: int = 0
-    lookup_time: float = 0.0
+    def __init__(self, domain: str, status: str, hosts: list[MXHost] | None = None, detail: str = "",
+                 skipped_hosts: int = 0, lookup_time: float = 0.0) -> None:
+        self.domain = domain
+        self.status = status
+        self.hosts = hosts if hosts is not None else []
+        self.detail = detail
+        self.skipped_hosts = skipped_hosts
+        self.lookup_time = lookup_time
+
+    def __repr__(self) -> str:
+        return f"Route({self.domain!r}, {self.status!r}, {self.hosts!r})"
 
 
 def is_non_public(address: str) -> bool:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Hashable
-from typing import Callable, TypeVar
 
-T = TypeVar("T")
-K = TypeVar("K", bound=Hashable)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+    K = TypeVar("K", bound=Hashable)
 
 
 class Unfinished(Exception):

@@ -135,20 +135,52 @@ def _converse(session: SMTPSession, pending: list[str], mail_from: str, dialogue
             dialogue.outcomes[rcpt] = outcome
         pending.clear()
         return
+    if "pipelining" in session.features:
+        _pipelined(session, pending, mail_from, dialogue)
+        return
     while pending:
         rcpt = pending[0]
         t = time.monotonic()
         mail = session.mail(mail_from)
         if not mail.positive:
-            # A 5xx to MAIL FROM:<> fails every callout on this host; a 4xx defers them.
-            outcome = classify(mail)
-            for each in pending:
-                dialogue.outcomes[each] = outcome
-            pending.clear()
+            _mail_refused(mail, pending, dialogue)
             return
         answer = session.rcpt(rcpt)
-        outcome = classify(answer)
-        dialogue.outcomes[rcpt] = Outcome(outcome.kind, outcome.phase, outcome.code, outcome.text,
-                                          time.monotonic() - t)
+        dialogue.outcomes[rcpt] = _timed(classify(answer), time.monotonic() - t)
         pending.pop(0)
         session.rset()
+
+
+PIPELINE_BATCH = 10  # recipients per pipelined group (MAIL, RCPT, RSET each)
+
+
+def _pipelined(session: SMTPSession, pending: list[str], mail_from: str, dialogue: Dialogue) -> None:
+    """MAIL, RCPT, RSET for several recipients in one write, as Exim pipelines its callouts."""
+    while pending:
+        batch = pending[:PIPELINE_BATCH]
+        commands = []
+        for rcpt in batch:
+            commands += [("mail", "MAIL", f"FROM:<{mail_from}>"), ("rcpt", "RCPT", f"TO:<{rcpt}>"),
+                         ("rset", "RSET", "")]
+        t = time.monotonic()
+        replies = session.pipeline(commands)
+        took = time.monotonic() - t
+        for index, rcpt in enumerate(batch):
+            mail, answer = replies[3 * index], replies[3 * index + 1]
+            if not mail.positive:
+                _mail_refused(mail, pending, dialogue)
+                return
+            dialogue.outcomes[rcpt] = _timed(classify(answer), took)
+            pending.remove(rcpt)
+
+
+def _mail_refused(mail: Reply, pending: list[str], dialogue: Dialogue) -> None:
+    """A 5xx to MAIL FROM:<> fails every callout on this host; a 4xx defers them."""
+    outcome = classify(mail)
+    for each in pending:
+        dialogue.outcomes[each] = outcome
+    pending.clear()
+
+
+def _timed(outcome: Outcome, took: float) -> Outcome:
+    return Outcome(outcome.kind, outcome.phase, outcome.code, outcome.text, took)

@@ -16,8 +16,7 @@ import errno
 import socket
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections import namedtuple
 
 from check_callout.text import decode, sanitize
 
@@ -43,13 +42,11 @@ class ProbeError(Exception):
         self.detail = sanitize(detail, 160)
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A complete SMTP reply: ``code`` (0 if none), sanitised one-line ``text``."""
+class Reply(namedtuple("Reply", "code text phase")):
+    """A complete SMTP reply: ``code`` (0 if none), sanitised one-line ``text``, and the
+    ``phase`` it answered (banner, ehlo, mail, rcpt ...)."""
 
-    code: int
-    text: str
-    phase: str
+    __slots__ = ()
 
     @property
     def positive(self) -> bool:
@@ -67,17 +64,17 @@ class Reply:
         return f"{self.code} {self.text}".strip()
 
 
-@dataclass
 class TLSInfo:
     """What the TLS handshake showed; facts, not judged by default."""
 
-    version: str = ""
-    cipher: str = ""
-    subject: str = ""
-    names: list[str] = field(default_factory=list)
-    not_after: str = ""
-    days_left: int | None = None
-    name_match: bool | None = None
+    def __init__(self) -> None:
+        self.version = ""
+        self.cipher = ""
+        self.subject = ""
+        self.names: list[str] = []
+        self.not_after = ""
+        self.days_left: int | None = None
+        self.name_match: bool | None = None
 
     def describe(self) -> str:
         parts = [p for p in (self.version, self.cipher) if p]
@@ -87,6 +84,10 @@ class TLSInfo:
             parts.append("name matches" if self.name_match else "name does not match")
         return ", ".join(parts) or "TLS"
 
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _smtp_class: Any = None
 
@@ -240,8 +241,8 @@ class SMTPSession:
         self._smtp.sock = self._sock
         return self._smtp
 
-    def _command(self, phase: str, cmd: str, args: str = "") -> Reply:
-        """Send one command (formatted by smtplib) and read its reply."""
+    def _line(self, phase: str, cmd: str, args: str) -> str:
+        """One command line, refused if it could smuggle a second command."""
         self._phase = phase
         line = f"{cmd} {args}".strip()
         if any(ch in line for ch in "\r\n\0"):
@@ -249,6 +250,36 @@ class SMTPSession:
         if not line.isascii():
             raise ProbeError("protocol", phase, "refusing to send non-ASCII")
         self._log("C:", line)
+        return line
+
+    def _os_failure(self, exc: OSError, phase: str) -> ProbeError:
+        if isinstance(exc, (socket.timeout, ConnectionError)) or exc.errno is not None:
+            return self._os_error(exc)
+        return ProbeError("closed", phase, "server closed the connection")
+
+    def pipeline(self, commands: list[tuple[str, str, str]]) -> list[Reply]:
+        """Send several ``(phase, verb, args)`` commands at once and read their replies
+        (RFC 2920; only when the server offers PIPELINING, for MAIL, RCPT and RSET)."""
+        lines = [self._line(phase, cmd, args) for phase, cmd, args in commands]
+        assert self._sock is not None
+        self._sock.settimeout(min(self.timeout, self._left()))
+        smtp = self._smtplib()
+        replies = []
+        try:
+            smtp.send("".join(f"{line}\r\n" for line in lines))
+            for phase, _cmd, _args in commands:
+                self._phase = phase
+                code, text = smtp.getreply()
+                replies.append(Reply(code, sanitize(text.replace(b"\n", b" / ")), phase))
+        except ProbeError:
+            raise
+        except OSError as exc:  # smtplib.SMTPServerDisconnected and socket errors
+            raise self._os_failure(exc, self._phase) from None
+        return replies
+
+    def _command(self, phase: str, cmd: str, args: str = "") -> Reply:
+        """Send one command (formatted by smtplib) and read its reply."""
+        self._line(phase, cmd, args)
         assert self._sock is not None
         self._sock.settimeout(min(self.timeout, self._left()))
         smtp = self._smtplib()
@@ -263,9 +294,7 @@ class SMTPSession:
         except ProbeError:
             raise
         except OSError as exc:  # smtplib.SMTPServerDisconnected and socket errors
-            if isinstance(exc, (socket.timeout, ConnectionError)) or exc.errno is not None:
-                raise self._os_error(exc) from None
-            raise ProbeError("closed", phase, "server closed the connection") from None
+            raise self._os_failure(exc, phase) from None
         return Reply(code, sanitize(text.replace(b"\n", b" / ")), phase)
 
     # -- the dialogue ----------------------------------------------------

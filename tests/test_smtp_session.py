@@ -152,3 +152,43 @@ def test_deadline_bounds_a_silent_server():
             session(port, deadline=time.monotonic() + 0.8, timeout=30).open()
         assert time.monotonic() - start < 1.5
     assert err.value.kind == "deadline"
+
+
+def test_pipelining_when_offered():
+    port = free_port()
+    received: list[bytes] = []
+    chunks: list[int] = []
+
+    def script(conn):
+        conn.sendall(b"220 pipe.test\r\n")
+        conn.settimeout(5)
+        buffer = b""
+        for _ in range(200):
+            data = conn.recv(65536)
+            if not data:
+                return
+            chunks.append(data.count(b"\r\n"))
+            buffer += data
+            while b"\r\n" in buffer:
+                line, buffer = buffer.split(b"\r\n", 1)
+                received.append(line)
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    conn.sendall(b"250-pipe.test\r\n250 PIPELINING\r\n")
+                elif verb == b"RCPT":
+                    conn.sendall(b"550 5.1.1 unknown\r\n" if b"bad" in line else b"250 2.1.5 ok\r\n")
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 ok\r\n")
+
+    rcpts = [f"user{i}@d.test" for i in range(12)] + ["bad@d.test"]
+    settings = ProbeSettings(port=port, helo="monitor.test", timeout=3, connect_timeout=2)
+    with RawServer(HOST, port, script):
+        dialogue = run_dialogue("pipe.test", HOST, rcpts, settings, time.monotonic() + 5)
+    assert [dialogue.outcomes[r].kind for r in rcpts] == [ACCEPT] * 12 + [REJECT]
+    verbs = [line.split(b" ")[0].split(b":")[0] for line in received]
+    assert verbs[0] == b"EHLO" and verbs[-1] == b"QUIT" and b"DATA" not in verbs
+    assert verbs[1:-1] == [b"MAIL", b"RCPT", b"RSET"] * 13
+    assert max(chunks) > 3  # several commands arrived in one write
