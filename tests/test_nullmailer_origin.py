@@ -191,7 +191,11 @@ def test_exim_debian(tmp_path):
     assert info.relay == o.RELAY_NETWORKS
 
 
-def test_exim_with_its_own_binary(tmp_path):
+def test_exim_with_its_own_binary(tmp_path, monkeypatch):
+    # The lab's install script unpacks Exim privately (it conflicts with Postfix as a package).
+    private = os.path.join(os.environ.get("LAB_EXIM_PREFIX", "/opt/cclab/exim4"), "usr/sbin")
+    if os.path.isdir(private):
+        monkeypatch.setenv("PATH", os.environ.get("PATH", "") + os.pathsep + private)
     tool = o.find_tool(("exim4", "exim"))
     if not tool:
         pytest.skip("no Exim binary installed")
