@@ -143,9 +143,7 @@ def run_callouts(
         if isinstance(result, Dialogue):
             dialogues[ip] = result
         else:
-            text = "had not answered when the check's time ran out"
-            if not isinstance(result, Unfinished):
-                text = f"probe failed: {type(result).__name__}: {result}"
+            text = _missing(result, "had not answered when the check's time ran out", "probe")
             dialogue = Dialogue(names[ip], ip, options.port)
             outcome = Outcome(UNFINISHED, "", 0, text)
             dialogue.outcomes = {rcpt: outcome for rcpt in wanted[ip]}
@@ -189,8 +187,13 @@ def _routes(addresses: list[Address], options: CalloutOptions, deadline: float) 
         if isinstance(result, Route):
             routes[domain] = result
         else:
-            reason = "no DNS answer before the check's time ran out"
-            if not isinstance(result, Unfinished):
-                reason = f"DNS lookup failed: {type(result).__name__}: {result}"
+            reason = _missing(result, "no DNS answer before the check's time ran out", "DNS lookup")
             routes[domain] = Route(domain, "dns_error", detail=f"cannot tell: {reason}")
     return routes
+
+
+def _missing(result: BaseException, late: str, job: str) -> str:
+    """Why a parallel job gave no result: it was late, or it failed unexpectedly."""
+    if isinstance(result, Unfinished):
+        return late
+    return f"{job} failed: {type(result).__name__}: {result}"

@@ -254,14 +254,21 @@ class Resolver:
                 host.addresses, note = result
                 host.note = host.note or note
 
-    def _implicit(self, domain: str, deadline: float) -> Route:
+    def _address_route(self, name: str, deadline: float, what: str) -> tuple[list[str], Route | None]:
+        """``name``'s addresses, or the Route that says why there are none."""
         dns = self._dns
         try:
-            addresses, note = self.addresses(domain, deadline)
+            addresses, _note = self.addresses(name, deadline)
         except dns.resolver.NXDOMAIN:
-            return Route(domain, NXDOMAIN, detail=f"{domain} does not exist (NXDOMAIN)")
+            return [], Route(name, NXDOMAIN, detail=f"{what} does not exist (NXDOMAIN)")
         except DNSFailure as exc:
-            return Route(domain, DNS_ERROR, detail=f"cannot tell: {exc}")
+            return [], Route(name, DNS_ERROR, detail=f"cannot tell: {exc}")
+        return addresses, None
+
+    def _implicit(self, domain: str, deadline: float) -> Route:
+        addresses, failed = self._address_route(domain, deadline, domain)
+        if failed is not None:
+            return failed
         if not addresses:
             return Route(domain, NO_ADDRESS, detail=f"{domain} has no MX and no address record")
         host = MXHost(domain, 0, addresses, implicit=True, note="implicit MX (no MX record)")
@@ -269,13 +276,9 @@ class Resolver:
 
     def host_route(self, host: str, deadline: float) -> Route:
         """A route to one named host (``-H``), skipping MX."""
-        dns = self._dns
-        try:
-            addresses, note = self.addresses(host, deadline)
-        except dns.resolver.NXDOMAIN:
-            return Route(host, NXDOMAIN, detail=f"host {host} does not exist (NXDOMAIN)")
-        except DNSFailure as exc:
-            return Route(host, DNS_ERROR, detail=f"cannot tell: {exc}")
+        addresses, failed = self._address_route(host, deadline, f"host {host}")
+        if failed is not None:
+            return failed
         if not addresses:
             return Route(host, NO_ADDRESS, detail=f"host {host} has no address record")
         return Route(host, EXPLICIT, [MXHost(host, 0, addresses, note="host given with -H")])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dnslib import DNSRecord
 from dnslib.server import DNSHandler, DNSServer
-from servers import DNSTestServer, ZoneResolver, _QuietLogger, free_port, read_command
+from servers import DNSTestServer, ZoneResolver, _QuietLogger, free_port, read_command, scripted_smtp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,31 +232,11 @@ def send_and_close(data: bytes) -> Callable[[socket.socket], None]:
 def dialogue(banner: bytes = b"220 hostile.test ESMTP\r\n", replies: dict[bytes, bytes] | None = None,
              close_after: dict[bytes, bytes] | None = None, log: list[bytes] | None = None
              ) -> Callable[[socket.socket], None]:
-    """A scripted SMTP server; ``close_after`` sends the given bytes for a verb, then hangs up."""
-    answers = {b"EHLO": EHLO, b"HELO": b"250 hostile.test\r\n", b"MAIL": b"250 ok\r\n",
-               b"RCPT": b"250 ok\r\n", b"RSET": b"250 ok\r\n", b"QUIT": b"221 bye\r\n",
-               b"DATA": b"354 go ahead\r\n"}
+    """A scripted SMTP server that answers DATA too (it must never be asked);
+    ``close_after`` sends the given bytes for a verb, then hangs up."""
+    answers = {b"EHLO": EHLO, b"HELO": b"250 hostile.test\r\n", b"DATA": b"354 go ahead\r\n"}
     answers.update(replies or {})
-    cut = close_after or {}
-
-    def script(conn: socket.socket) -> None:
-        conn.settimeout(MAX_SCRIPT_TIME)
-        conn.sendall(banner)
-        for _ in range(100):
-            line = read_command(conn)
-            if not line:
-                return
-            if log is not None:
-                log.append(line)
-            verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
-            if verb in cut:
-                conn.sendall(cut[verb])
-                return
-            conn.sendall(answers.get(verb, b"502 5.5.2 unknown command\r\n"))
-            if verb == b"QUIT":
-                return
-
-    return script
+    return scripted_smtp(banner, answers, log=log, close_after=close_after, timeout=MAX_SCRIPT_TIME)
 
 
 def failing_starttls(log: list[bytes] | None = None) -> Callable[[socket.socket], None]:

@@ -205,20 +205,25 @@ def read_command(conn: socket.socket, timeout: float = 5.0) -> bytes:
 
 
 def scripted_smtp(banner: bytes = b"220 raw.test ESMTP\r\n", replies: dict[bytes, bytes] | None = None,
-                  delay: dict[bytes, float] | None = None, log: list[bytes] | None = None
+                  delay: dict[bytes, float] | None = None, log: list[bytes] | None = None,
+                  close_after: dict[bytes, bytes] | None = None, timeout: float = 5.0,
                   ) -> Callable[[socket.socket], None]:
-    """A minimal SMTP server: ``replies`` maps a command verb to its reply bytes."""
+    """A minimal SMTP server: ``replies`` maps a command verb to its reply bytes;
+    ``close_after`` sends the given bytes for a verb, then hangs up; every read waits at
+    most ``timeout``."""
     answers = {b"EHLO": b"250-raw.test\r\n250 PIPELINING\r\n", b"HELO": b"250 raw.test\r\n",
                b"MAIL": b"250 ok\r\n", b"RCPT": b"250 ok\r\n", b"RSET": b"250 ok\r\n",
                b"QUIT": b"221 bye\r\n", b"NOOP": b"250 ok\r\n"}
     answers.update(replies or {})
     delays = delay or {}
 
+    cut = close_after or {}
+
     def script(conn: socket.socket) -> None:
         if banner:
             conn.sendall(banner)
         for _ in range(200):
-            line = read_command(conn)
+            line = read_command(conn, timeout)
             if not line:
                 return
             if log is not None:
@@ -226,7 +231,10 @@ def scripted_smtp(banner: bytes = b"220 raw.test ESMTP\r\n", replies: dict[bytes
             verb = line.split(b" ", 1)[0].split(b":", 1)[0].strip().upper()
             if verb in delays:
                 time.sleep(delays[verb])
-            conn.sendall(answers.get(verb, b"502 unknown\r\n"))
+            if verb in cut:
+                conn.sendall(cut[verb])
+                return
+            conn.sendall(answers.get(verb, b"502 5.5.2 unknown command\r\n"))
             if verb == b"QUIT":
                 return
 
