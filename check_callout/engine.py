@@ -137,6 +137,7 @@ def run_callouts(
         ip: (lambda ip=ip, rcpts=rcpts: run_dialogue(names[ip], ip, rcpts, settings, deadline))
         for ip, rcpts in wanted.items()
     }
+    started = time.monotonic()
     finished = run_parallel(jobs, deadline, workers=32)
     dialogues: dict[str, Dialogue] = {}
     for ip, result in finished.items():
@@ -145,6 +146,7 @@ def run_callouts(
         else:
             text = _missing(result, "had not answered when the check's time ran out", "probe")
             dialogue = Dialogue(names[ip], ip, options.port)
+            dialogue.total = time.monotonic() - started  # how long it was waited for
             outcome = Outcome(UNFINISHED, "", 0, text)
             dialogue.outcomes = {rcpt: outcome for rcpt in wanted[ip]}
             dialogues[ip] = dialogue

@@ -9,7 +9,7 @@ plain words.
 from __future__ import annotations
 
 from check_callout.mxlookup import IMPLICIT, is_non_public
-from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, SUMMARY_REPLY, Attempt, Decision
+from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, REJECT, SUMMARY_REPLY, Attempt, Decision
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -90,6 +90,13 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         found.append((policy.degraded, f"more preferred {_where(attempt)} {what}"))
     for attempt in decision.unfinished:
         found.append((policy.degraded, f"{_where(attempt)} had not answered in time"))
+    deciding = decision.deciding
+    for attempt in decision.attempts:
+        if attempt.outcome.kind == REJECT and deciding is not None and attempt is not deciding:
+            found.append((policy.degraded, f"MX answers disagree: {_where(attempt)} "
+                          f"{attempt.outcome.describe(SUMMARY_REPLY)}; a receiver that asks it first "
+                          "(IPv4-only, or the preferred host down) would reject"))
+            break
     if route.status == IMPLICIT:
         found.append((policy.implicit_mx, "no MX record: mail relies on the implicit MX (RFC 5321 5.1)"))
     if not policy.explicit_host and policy.private != OK:

@@ -17,11 +17,13 @@ from check_callout.pluginutil import (
     PluginArgumentParser,
     UsageError,
     check_argv,
+    cut_words,
     execute,
     nagios_range,
     plugin_main,
     port_number,
     positive_float,
+    summary_limit,
 )
 from check_callout.report import describe_result
 from check_callout.text import perf_label, sanitize
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 NAME = "CALLOUT"
-FIRST_LINE_MAX = 200
 OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result
 
 
@@ -134,7 +135,7 @@ class CalloutSummary(nagiosplugin.Summary):
             hint = f"{first.metric.name} {first.hint}" if first.metric is not None else str(first)
             return _short(hint)
         more = f" (+{len(bad) - 1} more senders not OK)" if len(bad) > 1 else ""
-        return _short(first.hint + more, reserve=len(more))
+        return _short(first.hint, more)
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         lines: list[str] = []
@@ -143,15 +144,9 @@ class CalloutSummary(nagiosplugin.Summary):
         return lines
 
 
-def _short(text: str, reserve: int = 0) -> str:
-    text = sanitize(text, 10_000)
-    limit = FIRST_LINE_MAX - len(NAME) - 12
-    if len(text) <= limit:
-        return text
-    if reserve:
-        head, tail = text[: -reserve], text[-reserve:]
-        return head[: limit - reserve - 3].rstrip() + "..." + tail
-    return text[: limit - 3].rstrip() + "..."
+def _short(text: str, more: str = "") -> str:
+    """The summary within the first line's limit, ``more`` kept whole at its end."""
+    return cut_words(sanitize(text, 10_000), summary_limit(NAME) - len(more)) + more
 
 
 def build_parser() -> PluginArgumentParser:

@@ -95,6 +95,47 @@ def nagios_range(text: str) -> str:
     return text
 
 
+FIRST_LINE_MAX = 200  # the status text before " | ": it must survive every transport
+
+
+def summary_limit(name: str) -> int:
+    """Characters left for the summary after ``NAME CRITICAL - ``."""
+    return FIRST_LINE_MAX - len(name) - len(" CRITICAL - ")
+
+
+def cut_words(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut at a word boundary with ``...``."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(0, limit - 3)]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip(" ;,:") + "..."
+
+
+def fit(parts: Sequence[str], limit: int, sep: str = "; ") -> str:
+    """Join whole ``parts`` while they fit in ``limit``, then say how many were left
+    out (``(+2 more)``); only a first part that alone is too long is cut, at a word."""
+    from check_callout.text import sanitize
+
+    parts = [sanitize(p, 10_000) for p in parts if p]
+    taken: list[str] = []
+    for index, part in enumerate(parts):
+        left = len(parts) - index - 1
+        tail = f" (+{left} more)" if left else ""
+        candidate = sep.join([*taken, part]) + tail
+        if len(candidate) <= limit:
+            taken.append(part)
+            continue
+        if not taken:
+            taken.append(cut_words(part, limit - len(tail)))
+            return taken[0] + tail
+        dropped = len(parts) - len(taken)
+        return sep.join(taken) + f" (+{dropped} more)"
+    return sep.join(taken)
+
+
 def verbosity_of(argv: Sequence[str]) -> int:
     """How many ``-v`` were given, read before argparse runs (for tracebacks at -vvv)."""
     return sum(a.count("v") for a in argv if a.startswith("-v") and set(a[1:]) == {"v"})

@@ -70,7 +70,9 @@ class Outcome:
 
     def describe(self, limit: int = 200) -> str:
         """Plain words, e.g. ``rejects RCPT (550 5.1.1 unknown)``; reply cut at ``limit``."""
-        text = self.text if len(self.text) <= limit else self.text[: limit - 3].rstrip() + "..."
+        text = self.text  # our own words are never cut, only a server's reply
+        if self.code and len(text) > limit:
+            text = text[: limit - 3].rstrip() + "..."
         reply = f"{self.code} {text}".strip() if self.code else text
         step = _PHASES.get(self.phase, self.phase.upper() or "the dialogue")
         verbs = {ACCEPT: f"accepts {step}", REJECT: f"rejects {step}", TEMPFAIL: f"defers {step}"}

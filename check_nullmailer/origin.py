@@ -602,12 +602,13 @@ def read_nullmailer(root: str = "/") -> MTAInfo:
     host, where = local_hostname(root)
     defaulthost = _control(os.path.join(base, "defaulthost"))
     name = defaulthost or me or host
-    text = f"nullmailer {'defaulthost' if defaulthost else 'me' if me else where} = {name}"
+    source = "defaulthost" if defaulthost else "me" if me else where
+    text = f"nullmailer {source} = {name}"
     if "." not in name and name != "localhost":
         domain = _control(os.path.join(base, "defaultdomain"))
         if domain:
             name = f"{name}.{domain}"
-            text += f" + defaultdomain = {name}"
+            text = f"nullmailer {source} + defaultdomain = {name}"
     info.origin = name.rstrip(".").lower()
     info.origin_text = text
     return info

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,16 +27,17 @@ from check_callout.pluginutil import (
     UsageError,
     check_argv,
     execute,
+    fit,
     nagios_range,
     plugin_main,
     port_number,
     positive_float,
+    summary_limit,
 )
 from check_callout.text import sanitize
 from check_nullmailer import __version__
 
 NAME = "NULLMAILER"
-FIRST_LINE_MAX = 200  # the status text, as in check_callout: it must survive every transport
 OUTPUT_RESERVE = 0.3  # seconds kept back from -t to print the result
 DEFAULT_PORTS = (25,)
 STATES = [nagiosplugin.Ok, nagiosplugin.Warn, nagiosplugin.Critical, nagiosplugin.Unknown]
@@ -278,7 +280,13 @@ class LocalAudit(nagiosplugin.Resource):
                 exim_config=args.exim_config, deadline=self.deadline,
             )  # fmt: skip
         except QueueUnavailable as exc:
-            yield nagiosplugin.Metric("queue", Problem(f"queue: skipped ({exc})", 0), context="problem")
+            # A queue that cannot be read because the MTA is down is news: nothing is sent.
+            down = re.search(r"mail system is down|not running", str(exc), re.IGNORECASE)
+            if down:
+                yield nagiosplugin.Metric("queue", Problem(f"queue: the MTA is not running ({exc})", 1),
+                                          context="problem")
+            else:
+                yield nagiosplugin.Metric("queue", Problem(f"queue: skipped ({exc})", 0), context="problem")
             return
         self.queue = queue
         yield nagiosplugin.Metric("deferred", queue.deferred, min=0, context="deferred")
@@ -338,7 +346,7 @@ def suggested_domain(info: Any, origin_domain: str) -> str:
 FIXES = {
     "postfix": "set myorigin = $mydomain ({alt}",
     "exim": "set qualify_domain = {alt} (",
-    "nullmailer": "set allmailfrom to user@{alt} (",
+    "nullmailer": "set allmailfrom to an address @{alt} (",
     "ssmtp": "set rewriteDomain={alt} in ssmtp.conf (",
     "msmtp": "set from to an address @{alt} in msmtprc (",
     "dma": "set MASQUERADE @{alt} in dma.conf (",
@@ -399,9 +407,8 @@ def judge_origin(report: OriginReport) -> tuple[int, str]:
     if decision.exim == "accept":
         return 0, f"{report.origin_text}: {sender} passes callouts ({decision.reason})"
     route = result.route
-    domain = result.sender.domain
     what = {
-        IMPLICIT: f"{domain} has no MX and ",
+        IMPLICIT: "no MX, and it ",  # the origin text just named the domain
         NXDOMAIN: "",
         NULL_MX: "",
         NO_ADDRESS: "",
@@ -447,7 +454,7 @@ class CalloutQueueContext(nagiosplugin.Context):
             age = _age(queue.oldest_callout)
             return self.result_cls(
                 nagiosplugin.Critical,
-                f"{count} queued messages deferred by sender verify callouts (oldest {age})",
+                f"{_n(count, 'queued message')} deferred by sender verify callouts (oldest {age})",
                 metric,
             )
         return self.result_cls(nagiosplugin.Ok, None, metric)
@@ -463,7 +470,7 @@ class DeferredContext(nagiosplugin.ScalarContext):
             queue = getattr(resource, "queue", None)
             age = f", oldest {_age(queue.oldest_deferred)}" if queue is not None else ""
             return self.result_cls(
-                result.state, f"{metric.value} deferred messages in the queue{age}", metric
+                result.state, f"{_n(metric.value, 'deferred message')} in the queue{age}", metric
             )
         return result
 
@@ -490,17 +497,22 @@ class NullmailerSummary(nagiosplugin.Summary):
         self.resource = resource
 
     def _hints(self, results: nagiosplugin.Results, states: set[Any]) -> list[str]:
+        """Hints that explain the overall state first, then the rest by severity; among
+        equals the envelope origin first (the reason this check exists)."""
         picked = [r for r in results if r.state in states and r.hint]
         order = {nagiosplugin.Critical: 0, nagiosplugin.Unknown: 1, nagiosplugin.Warn: 2, nagiosplugin.Ok: 3}
-        picked.sort(key=lambda r: order.get(r.state, 4))
+        overall = max((r.state for r in results), default=nagiosplugin.Ok)
+        parts = {"origin": 0, "relay": 1}
+        picked.sort(key=lambda r: (r.state != overall, order.get(r.state, 4),
+                                   parts.get(r.metric.context if r.metric else "", 2)))
         return _merge_closed([str(r.hint) for r in picked])
 
     def ok(self, results: nagiosplugin.Results) -> str:
-        return _short("; ".join(self._hints(results, {nagiosplugin.Ok})) or "all parts OK")
+        return _summary(self._hints(results, {nagiosplugin.Ok})) or "all parts OK"
 
     def problem(self, results: nagiosplugin.Results) -> str:
         hints = self._hints(results, {nagiosplugin.Critical, nagiosplugin.Unknown, nagiosplugin.Warn})
-        return _short("; ".join(hints))
+        return _summary(hints)
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         lines: list[str] = []
@@ -557,7 +569,7 @@ class NullmailerSummary(nagiosplugin.Summary):
                         default=result.state,
                     )
                     lines.append(
-                        f"[{state}] queue ({queue.source}): {queue.messages} messages, "
+                        f"[{state}] queue ({queue.source}): {_n(queue.messages, 'message')}, "
                         f"{queue.deferred} deferred{oldest}, "
                         f"by callouts: {called}"
                     )
@@ -598,10 +610,9 @@ def _merge_closed(hints: list[str]) -> list[str]:
     return merged
 
 
-def _short(text: str) -> str:
-    text = sanitize(text, 10_000)
-    limit = FIRST_LINE_MAX - len(NAME) - 12
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+def _summary(hints: list[str]) -> str:
+    """Whole hints, worst first, within the first line's limit."""
+    return fit(hints, summary_limit(NAME))
 
 
 # -- command line --------------------------------------------------------------------------------------
@@ -773,6 +784,13 @@ def run(args: argparse.Namespace, start: float) -> None:
         resource, *contexts, ProblemContext(), PerfContext(), NullmailerSummary(args.verbose, resource)
     )
     execute(check, args.verbose, args.timeout)
+
+
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 message``, ``3 messages``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ class RelayTest:
 
 _S = f"{PROBE_SENDER}@"
 _R = PROBE_RCPT
+# Tests whose recipient is the foreign address itself (plain, or behind a source route
+# that RFC 5321 says to strip). The others address the server's own name and reach the
+# foreign domain only if the server routes the % hack, bang paths or quoted addresses
+# onward: accepting them is a possible relay, not a proven one.
+DIRECT_TESTS = frozenset({1, 2, 3, 4, 12, 13})
+
 TESTS: tuple[RelayTest, ...] = (
     RelayTest(1, "", f"{_R}@{{d}}"),
     RelayTest(2, _S + "{d}", f"{_R}@{{d}}"),
@@ -348,7 +354,9 @@ def judge_port(
     if expect_closed:
         return PortVerdict(CRITICAL, f"port {port} is open (expected closed)", details)
     tests = [t for b in batteries for t in b.tests]
-    relayed = [(b, t) for b in batteries for t in b.tests if t.outcome == RELAYED]
+    accepted = [(b, t) for b in batteries for t in b.tests if t.outcome == RELAYED]
+    relayed = [(b, t) for b, t in accepted if t.number in DIRECT_TESTS]
+    possible = [(b, t) for b, t in accepted if t.number not in DIRECT_TESTS]
     if relayed:
         battery, test = relayed[0]
         more = f" (+{len(relayed) - 1} more)" if len(relayed) > 1 else ""
@@ -359,6 +367,13 @@ def judge_port(
         return PortVerdict(CRITICAL, f"open relay on {battery.where}: {test.describe()}{more}", details)
     problems = [b for b in batteries if b.problem]
     states: list[tuple[int, str]] = []
+    if possible:
+        battery, test = possible[0]
+        more = f" (+{len(possible) - 1} more)" if len(possible) > 1 else ""
+        states.append((WARNING, f"possible relay on {battery.where}: {test.describe()}{more}"))
+        details.append("accepted recipients addressed through the server's own name (% hack, bang "
+                       "path, quoted or user@foreign@self): it relays them only if it routes such "
+                       "forms onward (e.g. Exim percent_hack_domains); plain foreign recipients were refused")
     for battery in problems:
         states.append((WARNING, f"{battery.where}: {battery.problem}"))
     ran = [t for t in tests if t.outcome != UNTESTED]
@@ -370,7 +385,7 @@ def judge_port(
         states.append(
             (
                 WARNING,
-                f"relay test inconclusive on {port}: {len(temporary)} of {len(tests)} "
+                f"relay test inconclusive on port {port}: {len(temporary)} of {len(tests)} "
                 f"tests answered only 4xx (e.g. {example})",
             )
         )
@@ -378,13 +393,13 @@ def judge_port(
         states.append(
             (
                 WARNING,
-                f"relay battery incomplete on {port}: {len(untested)} of {len(tests)} "
+                f"relay battery incomplete on port {port}: {len(untested)} of {len(tests)} "
                 f"tests not run ({untested[0].detail or 'no answer'})",
             )
         )
     elif untested and not problems:
         states.append(
-            (WARNING, f"relay battery could not run on {port}: {untested[0].detail or 'no answer'}")
+            (WARNING, f"relay battery could not run on port {port}: {untested[0].detail or 'no answer'}")
         )
     for battery in batteries:
         inbound = battery.inbound
@@ -407,15 +422,18 @@ def judge_port(
         return PortVerdict(worst, "; ".join(words), details)
     if ran and len(auth) == len(ran):
         code = auth[0].reply or auth[0].mail
-        return PortVerdict(OK, f"relay refused on {port}: authentication required ({code})", details)
-    return PortVerdict(OK, f"relay refused on {port} ({len(ran)} tests)", details)
+        return PortVerdict(OK, f"relay refused on port {port}: authentication required ({code})", details)
+    return PortVerdict(OK, f"relay refused on port {port} ({len(ran)} tests)", details)
+
+
+_OUTCOME_WORDS = {AUTH: "need authentication", TEMPORARY: "answered only 4xx"}
 
 
 def _battery_line(battery: Battery) -> str:
     counts: dict[str, int] = {}
     for test in battery.tests:
         counts[test.outcome] = counts.get(test.outcome, 0) + 1
-    told = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no tests"
+    told = ", ".join(f"{n} {_OUTCOME_WORDS.get(k, k)}" for k, n in sorted(counts.items())) or "no tests"
     name = f" {battery.server_name}" if battery.server_name else ""
     line = (
         f"{battery.where}{name}: {told} in {battery.elapsed:.2f} s over "

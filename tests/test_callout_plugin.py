@@ -65,6 +65,7 @@ ZONE = {
     "banner421.test": [("MX", (10, "mx.banner421.test")), ("MX", (20, "mx1.good.test"))],
     "mx.banner421.test": [("A", BANNER421)],
     "xn--bcher-kva.test": [("MX", (10, "mx1.good.test"))],
+    "disagree.test": [("MX", (10, "mx1.good.test")), ("MX", (20, "mx.reject.test"))],
     "tarpit.test": [("MX", (10, "mx.tarpit.test")), ("MX", (20, "mx-down.backup.test"))],
     "mx.tarpit.test": [("A", TARPIT)],
     "private.test": [("MX", (10, "mx1.good.test"))],
@@ -215,6 +216,15 @@ def test_timeout_names_the_hosts_that_did_not_answer(callout, lab):
     assert run.first_line.startswith("CALLOUT UNKNOWN - x@tarpit.test: cannot tell, no answer in time from "
                                      "mx.tarpit.test [127.0.0.22]")
     assert "mx-down.backup.test [127.0.0.12] refused port" in run.output
+    assert float(run.perfdata["time"].split("s;")[0]) > 1.0  # waited for, not an instant answer
+
+
+def test_mx_hosts_that_disagree_warn(callout, lab):
+    run = check(callout, lab, "-s", "x@disagree.test")
+    assert run.code == 1, run.output
+    assert exim(run) == "accept"
+    assert run.first_line.startswith("CALLOUT WARNING - x@disagree.test: MX answers disagree: "
+                                     "mx.reject.test [127.0.0.16] rejects RCPT (550 5.1.1")
 
 
 def test_rcpt_550_is_critical_reject(callout, lab):

@@ -80,6 +80,32 @@ def test_open_relay_is_critical_and_named():
     assert sum(t.outcome == relay.RELAYED for t in result.tests) >= 10
 
 
+SERVER_NAMES = ("mx.test", "127.0.0.1", "[127.0.0.1]")  # the aiosmtpd server's own names
+
+
+def own_name_only(phase: str, address: str) -> str:
+    """Refuses plain foreign recipients, accepts anything addressed to its own name
+    without checking the local part (like Exim with no recipient verification)."""
+    if phase != "rcpt":
+        return ""
+    target = address.rpartition("@")[2].lower()
+    if "@" in address and target in SERVER_NAMES and not address.startswith("@"):
+        return ""
+    return f"550 5.7.1 <{address}>: relay not permitted"
+
+
+def test_relay_syntax_to_its_own_name_is_a_possible_relay_not_a_proven_one():
+    with smtp_server(own_name_only) as (port, handler):
+        result = battery(port)
+    assert "DATA" not in handler.commands
+    accepted = {t.number for t in result.tests if t.outcome == relay.RELAYED}
+    assert accepted and not accepted & relay.DIRECT_TESTS
+    verdict = judge_port([result], allow_inbound=True)
+    assert verdict.state == relay.WARNING
+    assert verdict.summary.startswith(f"possible relay on port {port}: test ")
+    assert any("plain foreign recipients were refused" in d for d in verdict.details)
+
+
 def test_closed_relay_is_ok_and_fast():
     with smtp_server(closed_relay) as (port, handler):
         start = time.monotonic()

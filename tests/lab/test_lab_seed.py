@@ -103,3 +103,4 @@ def test_seed_story(null_mailer, check_callout, check_nullmailer):
                              "-v", node=WEB1)
     assert local.returncode == 0, str(local)
     assert local.first_line.startswith("NULLMAILER OK"), str(local)
+
