@@ -7,8 +7,6 @@ summary only words the result, as in nagiosplugin's own examples.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
-from typing import Any
 
 import nagiosplugin
 

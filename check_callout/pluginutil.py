@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

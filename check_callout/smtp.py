@@ -260,6 +260,8 @@ class SMTPSession:
     def pipeline(self, commands: list[tuple[str, str, str]]) -> list[Reply]:
         """Send several ``(phase, verb, args)`` commands at once and read their replies
         (RFC 2920; only when the server offers PIPELINING, for MAIL, RCPT and RSET)."""
+        if self.transcript is not None:
+            self.transcript.append(f"-- {len(commands)} commands pipelined")
         lines = [self._line(phase, cmd, args) for phase, cmd, args in commands]
         assert self._sock is not None
         self._sock.settimeout(min(self.timeout, self._left()))

@@ -62,6 +62,7 @@ class Behaviour:
     rcpt: str = "250 2.1.5 Ok"
     rcpt_for: dict[str, str] = field(default_factory=dict)  # local part -> reply
     ident: str = "mx.test ESMTP"
+    pipelining: bool = False  # advertise PIPELINING, as Postfix and Exim do
 
 
 class RecordingHandler:
@@ -75,6 +76,8 @@ class RecordingHandler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.commands.append(f"EHLO {hostname}")
         session.host_name = hostname
+        if self.behaviour.pipelining:
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):

@@ -84,7 +84,7 @@ def lab(tmp_path_factory):
                        rcpt="550 5.1.1 User unknown")
     servers = [
         SMTPTestServer(ACCEPT, port, Behaviour(rcpt_for={"nobody": UNKNOWN_USER})),
-        SMTPTestServer(BACKUP, port),
+        SMTPTestServer(BACKUP, port, Behaviour(pipelining=True)),
         SMTPTestServer(IMPLICIT, port),
         SMTPTestServer(REJECT, port, Behaviour(rcpt=UNKNOWN_USER)),
         SMTPTestServer(TEMPFAIL, port, Behaviour(rcpt="451 4.7.1 Greylisted, try again later")),
@@ -147,6 +147,17 @@ def test_primary_down_backup_accepts_is_warning(callout, lab):
     assert exim(run) == "accept"
     assert run.perfdata["mx_hosts"].startswith("2;")
     assert run.perfdata["mx_accepting"].startswith("1;")
+
+
+def test_pipelined_dialogue_with_an_mta_that_offers_it(callout, lab):
+    server = lab["servers"][1]
+    before = len(server.commands)
+    run = check(callout, lab, "-s", "a@backup.test", "-s", "b@backup.test", "-vv")
+    assert run.code == 1, run.output
+    assert "-- 6 commands pipelined" in run.output
+    new = [c.split()[0] for c in server.commands[before:]]
+    assert new == ["EHLO", "MAIL", "RCPT", "RSET", "MAIL", "RCPT", "RSET"]
+    assert run.output.count("exim: accept") == 2
 
 
 def test_primary_tempfail_backup_accepts_is_warning(callout, lab):
