@@ -113,15 +113,16 @@ def cut_words(text: str, limit: int) -> str:
 
 
 def fit(parts: Sequence[str], limit: int, sep: str = "; ") -> str:
-    """Join whole ``parts`` while they fit in ``limit``, then say how many were left
-    out (``(+2 more)``); only a first part that alone is too long is cut, at a word."""
+    """Join whole ``parts`` while they fit in ``limit``, then say how many were left out
+    (``(+2 more below)``: the long output lists them); only a first part that alone is
+    too long is cut, at a word."""
     from check_callout.text import sanitize
 
     parts = [sanitize(p, 10_000) for p in parts if p]
     taken: list[str] = []
     for index, part in enumerate(parts):
         left = len(parts) - index - 1
-        tail = f" (+{left} more)" if left else ""
+        tail = f" (+{left} more below)" if left else ""
         candidate = sep.join([*taken, part]) + tail
         if len(candidate) <= limit:
             taken.append(part)
@@ -130,7 +131,7 @@ def fit(parts: Sequence[str], limit: int, sep: str = "; ") -> str:
             taken.append(cut_words(part, limit - len(tail)))
             return taken[0] + tail
         dropped = len(parts) - len(taken)
-        return sep.join(taken) + f" (+{dropped} more)"
+        return sep.join(taken) + f" (+{dropped} more below)"
     return sep.join(taken)
 
 

@@ -281,7 +281,7 @@ class LocalAudit(nagiosplugin.Resource):
             )  # fmt: skip
         except QueueUnavailable as exc:
             # A queue that cannot be read because the MTA is down is news: nothing is sent.
-            down = re.search(r"mail system is down|not running", str(exc), re.IGNORECASE)
+            down = re.search(r"mail system is down|not running|malformed showq", str(exc), re.IGNORECASE)
             if down:
                 yield nagiosplugin.Metric("queue", Problem(f"queue: the MTA is not running ({exc})", 1),
                                           context="problem")

@@ -359,7 +359,7 @@ def judge_port(
     possible = [(b, t) for b, t in accepted if t.number not in DIRECT_TESTS]
     if relayed:
         battery, test = relayed[0]
-        more = f" (+{len(relayed) - 1} more)" if len(relayed) > 1 else ""
+        more = f" (+{len(relayed) - 1} more tests relayed)" if len(relayed) > 1 else ""
         for b, t in relayed[:3]:
             details.append(f"RELAYED {b.where}: {t.describe()}")
         if len(relayed) > 3:
@@ -369,7 +369,7 @@ def judge_port(
     states: list[tuple[int, str]] = []
     if possible:
         battery, test = possible[0]
-        more = f" (+{len(possible) - 1} more)" if len(possible) > 1 else ""
+        more = f" (+{len(possible) - 1} more such tests)" if len(possible) > 1 else ""
         states.append((WARNING, f"possible relay on {battery.where}: {test.describe()}{more}"))
         details.append("accepted recipients addressed through the server's own name (% hack, bang "
                        "path, quoted or user@foreign@self): it relays them only if it routes such "
@@ -426,13 +426,17 @@ def judge_port(
     return PortVerdict(OK, f"relay refused on port {port} ({len(ran)} tests)", details)
 
 
+VIA_OWN_NAME = "accepted through its own name"  # a relay form accepted, not proven relayed
 _OUTCOME_WORDS = {AUTH: "need authentication", TEMPORARY: "answered only 4xx"}
 
 
 def _battery_line(battery: Battery) -> str:
     counts: dict[str, int] = {}
     for test in battery.tests:
-        counts[test.outcome] = counts.get(test.outcome, 0) + 1
+        key = test.outcome
+        if key == RELAYED and test.number not in DIRECT_TESTS:
+            key = VIA_OWN_NAME
+        counts[key] = counts.get(key, 0) + 1
     told = ", ".join(f"{n} {_OUTCOME_WORDS.get(k, k)}" for k, n in sorted(counts.items())) or "no tests"
     name = f" {battery.server_name}" if battery.server_name else ""
     line = (
@@ -442,5 +446,6 @@ def _battery_line(battery: Battery) -> str:
     if battery.problem:
         line += f"; {battery.problem}"
     if battery.inbound is not None and battery.inbound.outcome != UNTESTED:
-        line += f"; inbound RCPT TO:<{battery.inbound.rcpt}> {battery.inbound.outcome}"
+        outcome = battery.inbound.outcome
+        line += f"; inbound RCPT TO:<{battery.inbound.rcpt}> {_OUTCOME_WORDS.get(outcome, outcome)}"
     return line
