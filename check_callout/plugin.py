@@ -14,13 +14,13 @@ from check_callout import __version__
 from check_callout.pluginutil import (
     PluginArgumentParser,
     UsageError,
+    add_run_options,
     check_argv,
     cut_words,
     execute,
     nagios_range,
     plugin_main,
     port_number,
-    positive_float,
     summary_limit,
 )
 from check_callout.report import describe_result
@@ -195,13 +195,7 @@ def build_parser() -> PluginArgumentParser:
     judging.add_argument("-c", "--critical", type=nagios_range, metavar="RANGE",
                          help="critical range for the deciding dialogue time (seconds)")
     run = parser.add_argument_group("running")
-    run.add_argument("-t", "--timeout", type=positive_float, default=30.0, metavar="SECONDS",
-                     help="bound for the whole run (default: 30)")
-    run.add_argument("--connect-timeout", type=positive_float, default=10.0, metavar="SECONDS",
-                     help="bound for each TCP connect (default: 10)")
-    run.add_argument("-v", "--verbose", action="count", default=0,
-                     help="-v phase times, -vv SMTP transcript, -vvv tracebacks")
-    run.add_argument("-V", "--version", action="version", version=f"check_callout {__version__}")
+    add_run_options(run, "check_callout", __version__, "-v phase times, -vv SMTP transcript, -vvv tracebacks")
     return parser
 
 

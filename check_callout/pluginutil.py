@@ -60,6 +60,16 @@ def check_argv(argv: Sequence[str]) -> None:
                 )
 
 
+def add_run_options(group: Any, prog: str, version: str, verbose_help: str) -> None:
+    """``-t``, ``--connect-timeout``, ``-v`` and ``-V``, the same in every plugin."""
+    group.add_argument("-t", "--timeout", type=positive_float, default=30.0, metavar="SECONDS",
+                       help="bound for the whole run (default: 30)")
+    group.add_argument("--connect-timeout", type=positive_float, default=10.0, metavar="SECONDS",
+                       help="bound for each TCP connect (default: 10)")
+    group.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
+    group.add_argument("-V", "--version", action="version", version=f"{prog} {version}")
+
+
 def positive_float(text: str) -> float:
     """argparse type: a number of seconds greater than zero."""
     try:

@@ -25,13 +25,13 @@ import nagiosplugin
 from check_callout.pluginutil import (
     PluginArgumentParser,
     UsageError,
+    add_run_options,
     check_argv,
     execute,
     fit,
     nagios_range,
     plugin_main,
     port_number,
-    positive_float,
     summary_limit,
 )
 from check_callout.text import sanitize
@@ -701,29 +701,8 @@ def build_parser() -> PluginArgumentParser:
     both = parser.add_argument_group("both")
     both.add_argument("--helo", metavar="NAME", help="EHLO name (default: this host's FQDN)")
     both.add_argument("--no-starttls", dest="starttls", action="store_false", help="never use STARTTLS")
-    both.add_argument(
-        "-t",
-        "--timeout",
-        type=positive_float,
-        default=30.0,
-        metavar="SECONDS",
-        help="bound for the whole run (default: 30)",
-    )
-    both.add_argument(
-        "--connect-timeout",
-        type=positive_float,
-        default=10.0,
-        metavar="SECONDS",
-        help="bound for each TCP connect (default: 10)",
-    )
-    both.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="-v every test, -vv SMTP transcripts, -vvv tracebacks",
-    )
-    both.add_argument("-V", "--version", action="version", version=f"check_nullmailer {__version__}")
+    add_run_options(both, "check_nullmailer", __version__,
+                    "-v every test, -vv SMTP transcripts, -vvv tracebacks")
     return parser
 
 
