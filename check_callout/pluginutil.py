@@ -117,15 +117,15 @@ def cut_words(text: str, limit: int) -> str:
         return text
     head = text[: max(0, limit - 3)]
     space = head.rfind(" ")
-    if space > limit // 2:
+    if space >= limit // 3:  # a word boundary not too far back
         head = head[:space]
     return head.rstrip(" ;,:") + "..."
 
 
 def fit(parts: Sequence[str], limit: int, sep: str = "; ") -> str:
     """Join whole ``parts`` while they fit in ``limit``, then say how many were left out
-    (``(+2 more below)``: the long output lists them); only a first part that alone is
-    too long is cut, at a word."""
+    (``(+2 more below)``: the long output lists them). A first part that fits only
+    alone is kept whole without the count; one that does not fit alone is cut at a word."""
     from check_callout.text import sanitize
 
     parts = [sanitize(p, 10_000) for p in parts if p]
@@ -138,8 +138,9 @@ def fit(parts: Sequence[str], limit: int, sep: str = "; ") -> str:
             taken.append(part)
             continue
         if not taken:
-            taken.append(cut_words(part, limit - len(tail)))
-            return taken[0] + tail
+            if len(part) <= limit:  # the leading part whole matters more than the count
+                return part
+            return cut_words(part, limit - len(tail)) + tail
         dropped = len(parts) - len(taken)
         return sep.join(taken) + f" (+{dropped} more below)"
     return sep.join(taken)

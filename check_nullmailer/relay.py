@@ -359,7 +359,8 @@ def judge_port(
     possible = [(b, t) for b, t in accepted if t.number not in DIRECT_TESTS]
     if relayed:
         battery, test = relayed[0]
-        more = f" (+{len(relayed) - 1} more tests relayed)" if len(relayed) > 1 else ""
+        distinct = len({t.number for _, t in relayed})  # plain and STARTTLS runs count once
+        more = f" (+{distinct - 1} more tests relayed)" if distinct > 1 else ""
         for b, t in relayed[:3]:
             details.append(f"RELAYED {b.where}: {t.describe()}")
         if len(relayed) > 3:
@@ -369,7 +370,8 @@ def judge_port(
     states: list[tuple[int, str]] = []
     if possible:
         battery, test = possible[0]
-        more = f" (+{len(possible) - 1} more such tests)" if len(possible) > 1 else ""
+        distinct = len({t.number for _, t in possible})
+        more = f" (+{distinct - 1} more such tests)" if distinct > 1 else ""
         states.append((WARNING, f"possible relay on {battery.where}: {test.describe()}{more}"))
         details.append("accepted recipients addressed through the server's own name (% hack, bang "
                        "path, quoted or user@foreign@self): it relays them only if it routes such "
@@ -428,6 +430,7 @@ def judge_port(
 
 VIA_OWN_NAME = "accepted through its own name"  # a relay form accepted, not proven relayed
 _OUTCOME_WORDS = {AUTH: "need authentication", TEMPORARY: "answered only 4xx"}
+_INBOUND_WORDS = {AUTH: "needs authentication", TEMPORARY: "answered 4xx"}
 
 
 def _battery_line(battery: Battery) -> str:
@@ -447,5 +450,5 @@ def _battery_line(battery: Battery) -> str:
         line += f"; {battery.problem}"
     if battery.inbound is not None and battery.inbound.outcome != UNTESTED:
         outcome = battery.inbound.outcome
-        line += f"; inbound RCPT TO:<{battery.inbound.rcpt}> {_OUTCOME_WORDS.get(outcome, outcome)}"
+        line += f"; inbound RCPT TO:<{battery.inbound.rcpt}> {_INBOUND_WORDS.get(outcome, outcome)}"
     return line

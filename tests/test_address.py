@@ -57,3 +57,14 @@ def test_sanitize():
     assert sanitize(b"\xff\xfe 250 ok") == "\ufffd\ufffd 250 ok"
     assert sanitize("x" * 500, 20) == "x" * 17 + "..."
     assert perf_label("time_mx'1=x") == "time_mx_1_x"
+
+
+def test_fit_keeps_whole_parts_within_the_limit():
+    from check_callout.pluginutil import fit
+
+    parts = ["a" * 10, "b" * 10, "c" * 10]
+    assert fit(parts, 40) == "; ".join(parts)
+    assert fit(parts, 30) == "a" * 10 + " (+2 more below)"
+    assert fit(["one two three four five six", "x"], 27) == "one two three four five six"
+    assert fit(["one two three four five six seven", "x"], 30) == "one two... (+1 more below)"
+    assert fit(["x|y\nz"], 10) == "x/y z"
