@@ -9,7 +9,17 @@ plain words.
 from __future__ import annotations
 
 from check_callout.mxlookup import IMPLICIT, is_non_public
-from check_callout.receiver import ACCEPT, EXIM_ACCEPT, EXIM_DEFER, REJECT, SUMMARY_REPLY, Attempt, Decision
+from check_callout.receiver import (
+    ACCEPT,
+    EXIM_ACCEPT,
+    EXIM_DEFER,
+    REJECT,
+    SUMMARY_REPLY,
+    UNFINISHED,
+    Attempt,
+    Decision,
+    summarise,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,8 +89,9 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         return Judgement(UNKNOWN, f"{sender}: {decision.reason}")
     if decision.exim == EXIM_DEFER and decision.unfinished:
         hosts = ", ".join(_where(a) for a in decision.unfinished[:3])
-        return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}; "
-                                  f"so far {prefix}{decision.reason}")
+        answered = [a for a in decision.attempts if a.outcome.kind != UNFINISHED]
+        so_far = f"; the others: {summarise(answered)}" if answered else ""
+        return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}{so_far}")
     summary = f"{sender}: {prefix}{decision.reason}; {action_words(decision)}"
     if decision.exim != EXIM_ACCEPT:
         return Judgement(2, summary)

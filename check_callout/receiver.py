@@ -205,7 +205,7 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
         return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
                         reason, chosen, attempts, degraded, unfinished)
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
-    reason = _summarise(passed)
+    reason = summarise(passed)
     return Decision(EXIM_DEFER, EXIM_DEFER_REPLY, _postfix(EXIM_DEFER),
                     reason or "no host could be asked", None, attempts, [], unfinished)
 
@@ -216,7 +216,7 @@ def _where(attempt: Attempt) -> str:
     return f"{attempt.host} [{attempt.address}]"
 
 
-def _summarise(attempts: list[Attempt], limit: int = 3) -> str:
+def summarise(attempts: list[Attempt], limit: int = 3) -> str:
     """``host [a, b] refused port 25; ...``: addresses of one host that answered alike are
     named together, at most ``limit`` parts."""
     parts: list[tuple[str, list[str], str]] = []

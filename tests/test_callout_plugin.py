@@ -225,8 +225,8 @@ def test_timeout_names_the_hosts_that_did_not_answer(callout, lab):
     assert time.monotonic() - start < 2.5
     assert run.code == 3, run.output
     assert run.first_line.startswith("CALLOUT UNKNOWN - x@tarpit.test: cannot tell, no answer in time from "
-                                     "mx.tarpit.test [127.0.0.22]")
-    assert "mx-down.backup.test [127.0.0.12] refused port" in run.output
+                                     "mx.tarpit.test [127.0.0.22]; the others: mx-down.backup.test "
+                                     "[127.0.0.12] refused port")
     assert float(run.perfdata["time"].split("s;")[0]) > 1.0  # waited for, not an instant answer
 
 
