@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
+from test_nullmailer_servers import write
 
 from check_nullmailer import origin as o
 
@@ -38,14 +38,6 @@ pickup    unix  n       -       y       60      1       pickup
 """
 POSTCONF = o.find_tool(("postconf",))
 
-
-def write(root, path: str, text: str) -> None:
-    full = root / path.lstrip("/")
-    full.parent.mkdir(parents=True, exist_ok=True)
-    full.write_text(text)
-    # postconf waits (up to ~2 s) for a main.cf modified in the last seconds to settle
-    past = time.time() - 60
-    os.utime(full, (past, past))
 
 
 def postfix_tree(

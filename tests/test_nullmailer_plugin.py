@@ -17,6 +17,7 @@ from test_nullmailer_servers import (
     greylisting,
     open_relay,
     smtp_server,
+    write,
 )
 
 from check_nullmailer import plugin
@@ -186,13 +187,6 @@ def test_remote_whole_run_bounded_by_timeout(capsys):
 
 # -- local -------------------------------------------------------------------------------------------
 
-
-def write(root, path: str, text: str) -> None:
-    full = root / path.lstrip("/")
-    full.parent.mkdir(parents=True, exist_ok=True)
-    full.write_text(text)
-    past = time.time() - 60
-    os.utime(full, (past, past))
 
 
 def proc_tables(root, *rows: str) -> None:

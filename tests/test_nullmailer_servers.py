@@ -12,6 +12,7 @@ import os
 import socket
 import ssl
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -244,3 +245,13 @@ def dns_zone(records: dict[tuple[str, str], list[str]]) -> Iterator[int]:
     finally:
         udp.stop()
         tcp.stop()
+
+
+def write(root, path: str, text: str) -> None:
+    """Write a configuration file under ``root``, dated a minute back: postconf waits
+    (up to ~2 s) for a main.cf modified in the last seconds to settle."""
+    full = root / path.lstrip("/")
+    full.parent.mkdir(parents=True, exist_ok=True)
+    full.write_text(text)
+    past = time.time() - 60
+    os.utime(full, (past, past))
