@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,8 @@ SLOW = "127.0.0.19"
 TLS = "127.0.0.20"
 BANNER421 = "127.0.0.21"
 TARPIT = "127.0.0.22"
+DUAL_V4 = "127.0.0.23"  # nothing listens: refused
+V6 = "::1"
 
 ZONE = {
     "good.test": [("MX", (10, "mx1.good.test"))],
@@ -65,6 +68,8 @@ ZONE = {
     "banner421.test": [("MX", (10, "mx.banner421.test")), ("MX", (20, "mx1.good.test"))],
     "mx.banner421.test": [("A", BANNER421)],
     "xn--bcher-kva.test": [("MX", (10, "mx1.good.test"))],
+    "dual.test": [("MX", (10, "mx.dual.test"))],
+    "mx.dual.test": [("AAAA", V6), ("A", DUAL_V4)],
     "disagree.test": [("MX", (10, "mx1.good.test")), ("MX", (20, "mx.reject.test"))],
     "tarpit.test": [("MX", (10, "mx.tarpit.test")), ("MX", (20, "mx-down.backup.test"))],
     "mx.tarpit.test": [("A", TARPIT)],
@@ -77,7 +82,7 @@ UNKNOWN_USER = "550 5.1.1 <nobody>: Recipient address rejected: User unknown"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     addresses = [ACCEPT, DOWN, BACKUP, SEED, IMPLICIT, REJECT, TEMPFAIL, CATCHALL, SLOW, TLS,
-                 BANNER421, TARPIT]
+                 BANNER421, TARPIT, DUAL_V4, V6]
     port = free_port(addresses)
     cert = make_certificate(tmp_path_factory.mktemp("tls"), "mx.tls.test")
     strict = Behaviour(rcpt_for={"nobody": UNKNOWN_USER, "postmaster": "250 2.1.5 Ok"},
@@ -93,6 +98,7 @@ def lab(tmp_path_factory):
         RawServer(SLOW, port, scripted_smtp(delay={b"RCPT": 1.2})),
         RawServer(BANNER421, port, scripted_smtp(banner=b"421 4.3.2 too busy\r\n")),
         RawServer(TARPIT, port, lambda conn: time.sleep(4)),
+        SMTPTestServer(V6, port),
     ]
     for server in servers:
         server.__enter__()
@@ -228,6 +234,48 @@ def test_timeout_names_the_hosts_that_did_not_answer(callout, lab):
                                      "mx.tarpit.test [127.0.0.22]; the others: mx-down.backup.test "
                                      "[127.0.0.12] refused port")
     assert float(run.perfdata["time"].split("s;")[0]) > 1.0  # waited for, not an instant answer
+
+
+def test_address_families(callout, lab):
+    run = check(callout, lab, "-s", "x@dual.test")
+    assert run.code == 0, run.output  # IPv6 first, as Exim: it accepts
+    assert "mx.dual.test [::1] accepts RCPT" in run.first_line
+    assert "[127.0.0.23]: refused port" in run.output
+    run = check(callout, lab, "-s", "x@dual.test", "-6")
+    assert run.code == 0 and "127.0.0.23" not in run.output, run.output
+    run = check(callout, lab, "-s", "x@dual.test", "-4")
+    assert run.code == 2 and "::1" not in run.output, run.output
+    assert "mx.dual.test [127.0.0.23] refused port" in run.first_line
+
+
+def test_connect_timeout_bounds_each_connect(callout, lab):
+    """A host whose SYN queue is full never completes the handshake (like a filtered
+    port): --connect-timeout, not -t, ends the wait for it."""
+    address = "127.0.0.24"
+    listener = socket.socket()
+    listener.bind((address, int(lab["port"])))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(4):  # fill the accept queue; nothing ever accepts
+            filler = socket.socket()
+            filler.setblocking(False)
+            try:
+                filler.connect((address, int(lab["port"])))
+            except BlockingIOError:
+                pass
+            fillers.append(filler)
+        time.sleep(0.2)
+        start = time.monotonic()
+        run = callout("-H", address, "-p", lab["port"], "-s", "x@good.test", "-t", "20",
+                      "--connect-timeout", "1", "--helo", "monitor.test")
+        took = time.monotonic() - start
+    finally:
+        for sock in fillers + [listener]:
+            sock.close()
+    assert run.code == 2, run.output
+    assert f"[{address}] timed out on port {lab['port']}" in run.first_line
+    assert 0.9 < took < 5
 
 
 def test_mx_hosts_that_disagree_warn(callout, lab):
