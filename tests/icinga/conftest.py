@@ -598,23 +598,16 @@ include={workdir}/test-commands.cfg
         self.stdout = workdir / "nrpe.stdout"
         with open(self.stdout, "wb") as out:
             self.proc = subprocess.Popen(
-                [
-                    "unshare",
-                    "--mount",
-                    "--propagation",
-                    "private",
-                    "--",
-                    str(self.view),
-                    NRPE,
-                    "-c",
-                    str(self.config),
-                    "-f",
-                ],
+                self._in_view(NRPE, "-c", str(self.config), "-f"),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+
+    def _in_view(self, *argv: str) -> list[str]:
+        """``argv`` in a private mount namespace that shows NRPE's file system view."""
+        return ["unshare", "--mount", "--propagation", "private", "--", str(self.view), *argv]
 
     def check_nrpe(self, command: str, *args: str, timeout: int = 40) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -627,22 +620,8 @@ include={workdir}/test-commands.cfg
     def run_as_nrpe_user(self, command_line: str, timeout: float = 60) -> subprocess.CompletedProcess:
         """Run a command line as NRPE does: as its user, in the same file system view."""
         return subprocess.run(
-            [
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "--",
-                str(self.view),
-                "setpriv",
-                f"--reuid={NRPE_USER}",
-                f"--regid={NRPE_USER}",
-                "--init-groups",
-                "--",
-                "/bin/sh",
-                "-c",
-                command_line,
-            ],
+            self._in_view("setpriv", f"--reuid={NRPE_USER}", f"--regid={NRPE_USER}", "--init-groups",
+                          "--", "/bin/sh", "-c", command_line),
             capture_output=True,
             text=True,
             timeout=timeout,
