@@ -8,6 +8,7 @@ clear usage error instead of a confusing SMTP exchange.
 from __future__ import annotations
 
 import re
+import socket
 from collections import namedtuple
 
 MAX_LOCAL = 64
@@ -124,3 +125,31 @@ def domain_address(domain: str, local: str = "postmaster") -> Address:
     """The address ``local@domain`` for a bare domain (``-d``)."""
     ascii_domain = to_ascii_domain(domain)
     return Address(local, ascii_domain, to_unicode_domain(ascii_domain))
+
+
+def is_non_public(address: str) -> bool:
+    """Loopback, RFC 1918/ULA, link-local, unspecified or CGNAT; not the documentation ranges."""
+    import ipaddress  # only judging needs it: not imported at start-up
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+        return True
+    if isinstance(ip, ipaddress.IPv4Address):
+        private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+        return any(ip in ipaddress.ip_network(net) for net in private)
+    return ip in ipaddress.ip_network("fc00::/7")
+
+
+def is_ip(text: str) -> bool:
+    """An IPv4 or IPv6 address literal (checked without importing ipaddress)."""
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    try:
+        socket.inet_pton(family, text.split("%", 1)[0] if family == socket.AF_INET6 else text)
+    except (OSError, ValueError):
+        return False
+    return True

@@ -4,45 +4,19 @@ all in parallel and bounded by one deadline; the receiver model decides per send
 
 from __future__ import annotations
 
-import socket
 import time
 
-from check_callout.address import Address, domain_address, parse_address
-from check_callout.mxlookup import Resolver, Route, is_ip, literal_route
-from check_callout.parallel import Unfinished, run_parallel
-from check_callout.probe import Dialogue, ProbeSettings, run_dialogue
+from check_callout.address import Address, domain_address, is_ip
+from check_callout.kit.parallel import Unfinished, run_parallel
+from check_callout.net.dns import Resolver, Route, literal_route
+from check_callout.probe import Dialogue, run_dialogue
 from check_callout.receiver import UNFINISHED, Decision, Outcome, decide
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-class CalloutOptions:
-    """Everything a callout run needs; defaults match Exim's callout.
-
-    ``timeout`` bounds each SMTP response, ``connect_timeout`` each connect; ``host``
-    probes that host instead of the MX hosts; ``families`` (6, 4) orders and filters
-    address families; ``random``/``postmaster`` add those recipients.
-    """
-
-    def __init__(
-        self, port: int = 25, helo: str | None = None, mail_from: str = "", starttls: bool = True,
-        timeout: float = 30.0, connect_timeout: float = 10.0, nameserver: str | None = None,
-        dns_port: int = 53, families: tuple[int, ...] = (6, 4), max_hosts: int = 10,
-        host: str | None = None, random: bool = False, postmaster: bool = False,
-        transcript: bool = False,
-    ) -> None:
-        self.port = port
-        self.helo = helo
-        self.mail_from = mail_from
-        self.starttls = starttls
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout
-        self.nameserver = nameserver
-        self.dns_port = dns_port
-        self.families = families
-        self.max_hosts = max_hosts
-        self.host = host
-        self.random = random
-        self.postmaster = postmaster
-        self.transcript = transcript
+    from check_callout.settings import CalloutSettings
 
 
 class SenderResult:
@@ -62,10 +36,6 @@ class SenderResult:
         return f"SenderResult({self.sender!s}, {self.decision!r})"
 
     @property
-    def verdict(self) -> Decision:
-        return self.decision
-
-    @property
     def deciding_time(self) -> float | None:
         """Wall time of the dialogue that decided (seconds), if one did."""
         attempt = self.decision.deciding
@@ -76,26 +46,6 @@ class SenderResult:
                 return dialogue.total
         return None
 
-    @property
-    def state(self) -> int:
-        from check_callout.judge import Policy, judge
-
-        return judge(self, Policy()).state
-
-    @property
-    def summary(self) -> str:
-        from check_callout.judge import Policy, judge
-
-        return judge(self, Policy()).summary
-
-
-def default_helo() -> str:
-    """This host's fully qualified name, without a slow lookup when the name has a dot."""
-    name = socket.gethostname()
-    if "." not in name:
-        name = socket.getfqdn(name)
-    return name or "localhost"
-
 
 def random_local_part() -> str:
     """A local part no real mailbox has, like Exim's ``callout_random_local_part``."""
@@ -105,10 +55,9 @@ def random_local_part() -> str:
 
 
 def run_callouts(
-    senders: list[str | Address], options: CalloutOptions, deadline: float
+    addresses: Sequence[Address], options: CalloutSettings, deadline: float
 ) -> list[SenderResult]:
-    """Run the callouts for ``senders``; every server address is asked once."""
-    addresses = [s if isinstance(s, Address) else parse_address(s) for s in senders]
+    """Run the callouts for the senders ``addresses``; every server address is asked once."""
     routes = _routes(addresses, options, deadline)
     extras: dict[str, dict[str, str]] = {}
     wanted: dict[str, list[str]] = {}  # server address -> recipients
@@ -128,11 +77,7 @@ def run_callouts(
                 names.setdefault(ip, host.name)
                 bucket = wanted.setdefault(ip, [])
                 bucket.extend(r for r in rcpts if r not in bucket)
-    settings = ProbeSettings(
-        port=options.port, helo=options.helo or default_helo(), mail_from=options.mail_from,
-        starttls=options.starttls, timeout=options.timeout,
-        connect_timeout=options.connect_timeout, transcript=options.transcript,
-    )
+    settings = options.probe
     jobs = {
         ip: (lambda ip=ip, rcpts=rcpts: run_dialogue(names[ip], ip, rcpts, settings, deadline))
         for ip, rcpts in wanted.items()
@@ -171,7 +116,7 @@ def _result(
     return result
 
 
-def _routes(addresses: list[Address], options: CalloutOptions, deadline: float) -> dict[str, Route]:
+def _routes(addresses: Sequence[Address], options: CalloutSettings, deadline: float) -> dict[str, Route]:
     domains = list(dict.fromkeys(a.domain for a in addresses))
     if options.host and is_ip(options.host):
         route = literal_route(options.host)

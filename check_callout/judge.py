@@ -8,9 +8,10 @@ plain words.
 
 from __future__ import annotations
 
-from check_callout.mxlookup import IMPLICIT, is_non_public
+from check_callout.address import is_non_public
+from check_callout.kit.states import CRITICAL, OK, UNKNOWN, worst
+from check_callout.net.dns import IMPLICIT
 from check_callout.receiver import (
-    ACCEPT,
     EXIM_ACCEPT,
     EXIM_DEFER,
     REJECT,
@@ -24,27 +25,7 @@ from check_callout.receiver import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from check_callout.engine import SenderResult
-
-OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
-STATE_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
-SEVERITY = {OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3}  # CRITICAL outranks UNKNOWN
-IMPLICIT_MX_STATES = {"ok": OK, "warning": WARNING, "critical": CRITICAL}
-
-
-class Policy:
-    """How strict to be about things that are not failures (each a state 0-3).
-
-    ``explicit_host``: the user chose the host (-H), its address is not judged.
-    """
-
-    def __init__(self, implicit_mx: int = WARNING, accept_all: int = WARNING, private: int = WARNING,
-                 postmaster: int = WARNING, degraded: int = WARNING, explicit_host: bool = False) -> None:
-        self.implicit_mx = implicit_mx
-        self.accept_all = accept_all
-        self.private = private
-        self.postmaster = postmaster
-        self.degraded = degraded
-        self.explicit_host = explicit_host
+    from check_callout.settings import Policy
 
 
 class Judgement:
@@ -57,11 +38,6 @@ class Judgement:
 
     def __repr__(self) -> str:
         return f"Judgement({self.state}, {self.summary!r})"
-
-
-def worst(states: list[int]) -> int:
-    """The most severe state, CRITICAL above UNKNOWN above WARNING above OK."""
-    return max(states, key=lambda s: SEVERITY[s]) if states else OK
 
 
 def action_words(decision: Decision) -> str:
@@ -94,7 +70,7 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}{so_far}")
     summary = f"{sender}: {prefix}{decision.reason}; {action_words(decision)}"
     if decision.exim != EXIM_ACCEPT:
-        return Judgement(2, summary)
+        return Judgement(CRITICAL, summary)
     found: list[tuple[int, str]] = []
     for attempt in decision.degraded:
         what = attempt.outcome.describe(SUMMARY_REPLY)
@@ -130,4 +106,3 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
     return Judgement(state, summary, [note for _, note in found])
 
 
-__all__ = ["ACCEPT", "Judgement", "Policy", "judge", "worst", "action_words"]

@@ -10,28 +10,27 @@ in clear text, as Exim does by default (``tls_tempfail_tryclear``).
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 
+from check_callout.net.smtp import ProbeError, Reply, SMTPSession
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome
-from check_callout.smtp import ProbeError, Reply, SMTPSession
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from check_callout.smtp import TLSInfo
+    from check_callout.net.tls import TLSInfo
 
 
-class ProbeSettings:
-    """How to talk to servers (the SMTP part of the options)."""
+class ProbeSettings(
+    namedtuple(
+        "ProbeSettings",
+        "port helo mail_from starttls timeout connect_timeout transcript",
+        defaults=(25, "localhost", "", True, 30.0, 10.0, False),
+    )
+):
+    """How to talk to servers: the SMTP part of
+    :class:`check_callout.settings.CalloutSettings`, derived from it."""
 
-    def __init__(self, port: int = 25, helo: str = "localhost", mail_from: str = "",
-                 starttls: bool = True, timeout: float = 30.0, connect_timeout: float = 10.0,
-                 transcript: bool = False) -> None:
-        self.port = port
-        self.helo = helo
-        self.mail_from = mail_from
-        self.starttls = starttls
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout
-        self.transcript = transcript
+    __slots__ = ()
 
 
 class Dialogue:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from check_callout.engine import SenderResult
-    from check_callout.judge import Policy
 
 
-def describe_result(result: SenderResult, verbosity: int, policy: Policy | None = None) -> list[str]:
-    """Long output for one sender: the receivers' answers, then every host tried."""
+def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] = ()) -> list[str]:
+    """Long output for one sender: the receivers' answers, then every host tried, then
+    the judgement's ``notes``."""
     decision = result.decision
     exim = decision.exim or "cannot tell"
     lines = [f"{result.sender.display}: exim: {exim}, postfix: {decision.postfix} - {decision.reason}"]
@@ -53,8 +55,5 @@ def describe_result(result: SenderResult, verbosity: int, policy: Policy | None 
     if result.postmaster_decision is not None:
         pm = result.postmaster_decision
         lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")
-    from check_callout.judge import Policy, judge
-
-    for note in judge(result, policy or Policy()).notes:
-        lines.append(f"  note: {note}")
+    lines.extend(f"  note: {note}" for note in notes)
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from check_callout.address import AddressError, domain_address, parse_address, to_ascii_domain
-from check_callout.text import perf_label, sanitize
+from check_callout.kit.text import perf_label, sanitize
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -60,7 +60,7 @@ def test_sanitize():
 
 
 def test_fit_keeps_whole_parts_within_the_limit():
-    from check_callout.pluginutil import fit
+    from check_callout.kit.output import fit
 
     parts = ["a" * 10, "b" * 10, "c" * 10]
     assert fit(parts, 40) == "; ".join(parts)

@@ -7,12 +7,12 @@ only when a run needs DNS.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
-from check_callout.parallel import run_parallel
-from check_callout.text import sanitize
+from check_callout.address import is_ip, is_non_public
+from check_callout.kit.parallel import run_parallel
+from check_callout.kit.text import sanitize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,34 +67,6 @@ class Route:
 
     def __repr__(self) -> str:
         return f"Route({self.domain!r}, {self.status!r}, {self.hosts!r})"
-
-
-def is_non_public(address: str) -> bool:
-    """Loopback, RFC 1918/ULA, link-local, unspecified or CGNAT; not the documentation ranges."""
-    import ipaddress  # only judging needs it: not imported at start-up
-
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
-        return True
-    if isinstance(ip, ipaddress.IPv4Address):
-        private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
-        return any(ip in ipaddress.ip_network(net) for net in private)
-    return ip in ipaddress.ip_network("fc00::/7")
-
-
-def is_ip(text: str) -> bool:
-    """An IPv4 or IPv6 address literal (checked without importing ipaddress)."""
-    family = socket.AF_INET6 if ":" in text else socket.AF_INET
-    try:
-        socket.inet_pton(family, text.split("%", 1)[0] if family == socket.AF_INET6 else text)
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 class _Lookup:

@@ -1,0 +1,129 @@
+"""check_callout's nagiosplugin parts, in the library's own roles:
+
+- :class:`Callout` (Resource) only measures: DNS and probes through the engine, one
+  metric per sender (the :class:`~check_callout.engine.SenderResult`) and the times;
+- :class:`CalloutContext` only judges: :func:`check_callout.judge.judge` once per sender,
+  its notes kept on the result (:class:`~check_callout.kit.result.Finding`);
+- :class:`CalloutSummary` only words: the worst sender first, every host below.
+"""
+
+from __future__ import annotations
+
+import nagiosplugin
+
+from check_callout.kit.output import Seconds, cut_words, summary_limit
+from check_callout.kit.result import Finding
+from check_callout.kit.states import to_nagios
+from check_callout.kit.text import perf_label, sanitize
+from check_callout.receiver import ACCEPT
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from check_callout.address import Address
+    from check_callout.settings import CalloutSettings, Policy
+
+NAME = "CALLOUT"
+
+
+class Callout(nagiosplugin.Resource):
+    """Measures: resolves, probes, and hands each sender's result to the contexts."""
+
+    def __init__(self, senders: tuple[Address, ...], options: CalloutSettings, deadline: float) -> None:
+        self.senders = senders
+        self.options = options
+        self.deadline = deadline
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    def probe(self) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.engine import run_callouts
+
+        results = run_callouts(self.senders, self.options, self.deadline)
+        for result in results:
+            yield nagiosplugin.Metric(f"sender {result.sender.display}", result, context="callout")
+        # The deciding dialogue's time; when no host decides (a defer), the longest
+        # dialogue, so that the label is always there for graphs.
+        times = [t for t in (r.deciding_time for r in results) if t is not None]
+        if not times:
+            times = [d.total for r in results for d in r.dialogues]
+        if times:
+            yield nagiosplugin.Metric("time", Seconds(max(times)), "s", min=0, context="time")
+        hosts: dict[str, set[str]] = {}
+        accepting: set[str] = set()
+        for result in results:
+            for attempt in result.decision.attempts:
+                hosts.setdefault(attempt.host, set()).add(attempt.address)
+                if attempt.outcome.kind == ACCEPT:
+                    accepting.add(attempt.host)
+        yield nagiosplugin.Metric("mx_hosts", len(hosts), min=0, context="count")
+        yield nagiosplugin.Metric("mx_accepting", len(accepting), min=0, context="count")
+        seen: set[str] = set()
+        for result in results:
+            for dialogue in result.dialogues:
+                label = perf_label(f"time_{dialogue.host}" + (
+                    f"_{dialogue.address}" if len(hosts.get(dialogue.host, ())) > 1 else ""))
+                if label in seen or dialogue.total <= 0:
+                    continue
+                seen.add(label)
+                yield nagiosplugin.Metric(label, Seconds(dialogue.total), "s", min=0, context="host_time")
+
+
+class CalloutContext(nagiosplugin.Context):
+    """Judges one sender's result with the user's policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__("callout", result_cls=Finding)
+        self.policy = policy
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> Finding:
+        from check_callout.judge import judge
+
+        judgement = judge(metric.value, self.policy)
+        return Finding(to_nagios(judgement.state), judgement.summary, metric, judgement.notes)
+
+
+class CalloutSummary(nagiosplugin.Summary):
+    """Words the result: the worst sender first; every host in the long output."""
+
+    def __init__(self, verbosity: int) -> None:
+        self.verbosity = verbosity
+
+    @staticmethod
+    def _callout_results(results: nagiosplugin.Results) -> list[Finding]:
+        return [r for r in results if r.metric is not None and r.metric.context == "callout"]
+
+    def ok(self, results: nagiosplugin.Results) -> str:
+        callouts = self._callout_results(results)
+        if len(callouts) == 1:
+            return _short(callouts[0].hint)
+        return _short(f"{len(callouts)} senders pass callouts; {callouts[0].hint}")
+
+    def problem(self, results: nagiosplugin.Results) -> str:
+        worst = results.most_significant
+        callouts = self._callout_results(results)
+        bad = [r for r in callouts if r.state != nagiosplugin.Ok]
+        first = next((r for r in worst if r.metric is not None and r.metric.context == "callout"), None)
+        if first is None:
+            first = worst[0]
+            hint = f"{first.metric.name} {first.hint}" if first.metric is not None else str(first)
+            return _short(hint)
+        more = f" (+{len(bad) - 1} more senders not OK)" if len(bad) > 1 else ""
+        return _short(first.hint, more)
+
+    def verbose(self, results: nagiosplugin.Results) -> list[str]:
+        from check_callout.report import describe_result
+
+        lines: list[str] = []
+        for result in self._callout_results(results):
+            lines.extend(describe_result(result.metric.value, self.verbosity, result.details))
+        return lines
+
+
+def _short(text: str, more: str = "") -> str:
+    """The summary within the first line's limit, ``more`` kept whole at its end."""
+    return cut_words(sanitize(text, 10_000), summary_limit(NAME) - len(more)) + more

@@ -1,0 +1,124 @@
+"""check_callout's settings: one frozen value, built and validated once from the
+command line, with every default in one place (:mod:`check_callout.kit.cli` for the
+options both plugins share).
+
+Value objects in ``check_callout`` are ``namedtuple`` (frozen) or small ``__slots__``
+classes, never ``dataclasses``: importing ``dataclasses`` pulls in ``inspect`` and
+``typing``, and this plugin's start-up is paid on every check of every host
+(tests/test_startup.py keeps it so).
+
+- :class:`CalloutSettings`  what the callout engine needs (DNS, SMTP, which recipients);
+  the probe's view (:class:`check_callout.probe.ProbeSettings`) is derived from it;
+- :class:`Policy`           how strict the judging is;
+- :class:`Settings`         the whole check: senders, the two above, thresholds, -t, -v.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import namedtuple
+
+from check_callout.kit.cli import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DNS_PORT,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT,
+    FAMILIES,
+)
+from check_callout.kit.states import OK, WARNING
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from check_callout.probe import ProbeSettings
+
+MAX_HOSTS = 10  # MX hosts probed per domain (--max-hosts)
+
+
+class CalloutSettings(
+    namedtuple(
+        "CalloutSettings",
+        "port helo mail_from starttls timeout connect_timeout nameserver dns_port families max_hosts "
+        "host random postmaster transcript",
+        defaults=(DEFAULT_PORT, "localhost", "", True, DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, None,
+                  DEFAULT_DNS_PORT, FAMILIES, MAX_HOSTS, None, False, False, False),
+    )
+):
+    """Everything a callout run needs; defaults match Exim's callout.
+
+    ``timeout`` bounds each SMTP response, ``connect_timeout`` each connect; ``host``
+    probes that host instead of the MX hosts; ``families`` orders and filters address
+    families; ``random``/``postmaster`` add those recipients.
+    """
+
+    __slots__ = ()
+
+    @property
+    def probe(self) -> ProbeSettings:
+        """The SMTP part, as :func:`check_callout.probe.run_dialogue` takes it."""
+        from check_callout.probe import ProbeSettings
+
+        return ProbeSettings._make(getattr(self, name) for name in ProbeSettings._fields)
+
+
+class Policy(
+    namedtuple(
+        "Policy",
+        "implicit_mx accept_all private postmaster degraded explicit_host",
+        defaults=(WARNING, WARNING, WARNING, WARNING, WARNING, False),
+    )
+):
+    """How strict to be about things that are not failures (each a state 0-3).
+
+    ``explicit_host``: the user chose the host (-H), its address is not judged.
+    """
+
+    __slots__ = ()
+
+
+class Settings(
+    namedtuple("Settings", "senders callout policy warning critical timeout verbose")
+):
+    """The whole check, as the command line asked for it."""
+
+    __slots__ = ()
+
+
+def default_helo() -> str:
+    """This host's fully qualified name, without a slow lookup when the name has a dot."""
+    name = socket.gethostname()
+    if "." not in name:
+        name = socket.getfqdn(name)
+    return name or "localhost"
+
+
+def from_arguments(args: object) -> Settings:
+    """Validate the parsed command line once and freeze it; raises UsageError."""
+    from check_callout.address import AddressError, domain_address, parse_address, to_ascii_domain
+    from check_callout.kit.runner import UsageError
+    from check_callout.kit.states import BY_NAME
+
+    a = args
+    if not a.sender and not a.domain:
+        raise UsageError("give at least one sender (-s ADDRESS) or domain (-d DOMAIN)")
+    if a.max_hosts < 1 or a.max_hosts > 100:
+        raise UsageError("--max-hosts must be between 1 and 100")
+    try:
+        senders = tuple([parse_address(s) for s in a.sender] + [domain_address(d) for d in a.domain])
+        if a.mail_from:
+            parse_address(a.mail_from)
+        if a.helo is not None:
+            to_ascii_domain(a.helo)
+    except AddressError as exc:
+        raise UsageError(str(exc)) from None
+    if a.hostname is not None and not a.hostname.strip():
+        raise UsageError("empty host name (-H)")
+    callout = CalloutSettings(
+        port=a.port, helo=a.helo or default_helo(), mail_from=a.mail_from, starttls=a.starttls,
+        timeout=min(DEFAULT_TIMEOUT, a.timeout), connect_timeout=a.connect_timeout,
+        nameserver=a.nameserver, dns_port=a.dns_port, families=a.families or FAMILIES,
+        max_hosts=a.max_hosts, host=a.hostname, random=a.random, postmaster=a.postmaster,
+        transcript=a.verbose >= 2,
+    )
+    policy = Policy(implicit_mx=BY_NAME[a.implicit_mx], private=OK if a.allow_private else WARNING,
+                    explicit_host=bool(a.hostname))
+    return Settings(senders, callout, policy, a.warning, a.critical, a.timeout, a.verbose)
