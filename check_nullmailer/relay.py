@@ -4,7 +4,7 @@ The tests are data (:data:`TESTS`): the sixteen address forms that relay checker
 have used for decades (null and foreign senders, the server's own name and its
 ``[ip]`` as sender domain; the ``%`` hack, quoted local parts, ``user@foreign@host``,
 source routes and bang paths as recipients).  They run over
-:class:`check_callout.smtp.SMTPSession` on as few connections as possible, ``RSET``
+:class:`check_callout.net.smtp.SMTPSession` on as few connections as possible, ``RSET``
 between tests and never ``DATA``, so nothing is ever delivered.
 
 Real servers fight back, and the run copes:
@@ -22,8 +22,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from check_callout.smtp import ProbeError, Reply, SMTPSession
-from check_callout.text import sanitize
+from check_callout.kit.text import sanitize
+from check_callout.net.smtp import ProbeError, Reply, SMTPSession
 
 DEFAULT_RELAY_TO = "example.net"  # RFC 2606: reserved, never a real destination
 PROBE_SENDER = "relay-check"
@@ -326,129 +326,3 @@ class _Refusing(Exception):
     def __init__(self, reply: Reply) -> None:
         super().__init__(str(reply))
         self.reply = reply
-
-
-# -- the verdict -------------------------------------------------------------------------------
-
-OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
-
-
-@dataclass
-class PortVerdict:
-    state: int
-    summary: str
-    details: list[str] = field(default_factory=list)
-
-
-def judge_port(
-    batteries: list[Battery], *, expect_closed: bool = False, allow_inbound: bool = False
-) -> PortVerdict:
-    """The state of one port from its batteries (plain, then STARTTLS; or implicit TLS)."""
-    first = batteries[0]
-    port = first.port
-    if not first.listening:
-        return PortVerdict(OK, f"not listening on {port}", [f"port {port}: {first.closed_reason}"])
-    details: list[str] = []
-    for battery in batteries:
-        details.append(_battery_line(battery))
-    if expect_closed:
-        return PortVerdict(CRITICAL, f"port {port} is open (expected closed)", details)
-    tests = [t for b in batteries for t in b.tests]
-    accepted = [(b, t) for b in batteries for t in b.tests if t.outcome == RELAYED]
-    relayed = [(b, t) for b, t in accepted if t.number in DIRECT_TESTS]
-    possible = [(b, t) for b, t in accepted if t.number not in DIRECT_TESTS]
-    if relayed:
-        battery, test = relayed[0]
-        distinct = len({t.number for _, t in relayed})  # plain and STARTTLS runs count once
-        more = f" (+{distinct - 1} more tests relayed)" if distinct > 1 else ""
-        for b, t in relayed[:3]:
-            details.append(f"RELAYED {b.where}: {t.describe()}")
-        if len(relayed) > 3:
-            details.append(f"... and {len(relayed) - 3} more tests relayed (-v lists every test)")
-        return PortVerdict(CRITICAL, f"open relay on {battery.where}: {test.describe()}{more}", details)
-    problems = [b for b in batteries if b.problem]
-    states: list[tuple[int, str]] = []
-    if possible:
-        battery, test = possible[0]
-        distinct = len({t.number for _, t in possible})
-        more = f" (+{distinct - 1} more such tests)" if distinct > 1 else ""
-        states.append((WARNING, f"possible relay on {battery.where}: {test.describe()}{more}"))
-        details.append("accepted recipients addressed through the server's own name (% hack, bang "
-                       "path, quoted or user@foreign@self): it relays them only if it routes such "
-                       "forms onward (e.g. Exim percent_hack_domains); plain foreign recipients were refused")
-    for battery in problems:
-        states.append((WARNING, f"{battery.where}: {battery.problem}"))
-    ran = [t for t in tests if t.outcome != UNTESTED]
-    untested = [t for t in tests if t.outcome == UNTESTED]
-    temporary = [t for t in ran if t.outcome == TEMPORARY]
-    auth = [t for t in ran if t.outcome == AUTH]
-    if ran and temporary:
-        example = temporary[0].reply or temporary[0].mail
-        states.append(
-            (
-                WARNING,
-                f"relay test inconclusive on port {port}: {len(temporary)} of {len(tests)} "
-                f"tests answered only 4xx (e.g. {example})",
-            )
-        )
-    if untested and ran:
-        states.append(
-            (
-                WARNING,
-                f"relay battery incomplete on port {port}: {len(untested)} of {len(tests)} "
-                f"tests not run ({untested[0].detail or 'no answer'})",
-            )
-        )
-    elif untested and not problems:
-        states.append(
-            (WARNING, f"relay battery could not run on port {port}: {untested[0].detail or 'no answer'}")
-        )
-    for battery in batteries:
-        inbound = battery.inbound
-        if inbound is not None and inbound.outcome == ACCEPTED and not allow_inbound:
-            states.append(
-                (
-                    WARNING,
-                    f"accepts inbound mail on {battery.where}: RCPT TO:<{inbound.rcpt}> "
-                    f"answered {inbound.reply}",
-                )
-            )
-            break
-    for t in tests:
-        if t.outcome != UNTESTED:
-            continue
-        details.append(f"untested {t.describe()}")
-    if states:
-        worst = max(state for state, _ in states)
-        words = [text for state, text in states if state == worst] + [t for s, t in states if s != worst]
-        return PortVerdict(worst, "; ".join(words), details)
-    if ran and len(auth) == len(ran):
-        code = auth[0].reply or auth[0].mail
-        return PortVerdict(OK, f"relay refused on port {port}: authentication required ({code})", details)
-    return PortVerdict(OK, f"relay refused on port {port} ({len(ran)} tests)", details)
-
-
-VIA_OWN_NAME = "accepted through its own name"  # a relay form accepted, not proven relayed
-_OUTCOME_WORDS = {AUTH: "need authentication", TEMPORARY: "answered only 4xx"}
-_INBOUND_WORDS = {AUTH: "needs authentication", TEMPORARY: "answered 4xx"}
-
-
-def _battery_line(battery: Battery) -> str:
-    counts: dict[str, int] = {}
-    for test in battery.tests:
-        key = test.outcome
-        if key == RELAYED and test.number not in DIRECT_TESTS:
-            key = VIA_OWN_NAME
-        counts[key] = counts.get(key, 0) + 1
-    told = ", ".join(f"{n} {_OUTCOME_WORDS.get(k, k)}" for k, n in sorted(counts.items())) or "no tests"
-    name = f" {battery.server_name}" if battery.server_name else ""
-    line = (
-        f"{battery.where}{name}: {told} in {battery.elapsed:.2f} s over "
-        f"{battery.connections} connection{'s' if battery.connections != 1 else ''}"
-    )
-    if battery.problem:
-        line += f"; {battery.problem}"
-    if battery.inbound is not None and battery.inbound.outcome != UNTESTED:
-        outcome = battery.inbound.outcome
-        line += f"; inbound RCPT TO:<{battery.inbound.rcpt}> {_INBOUND_WORDS.get(outcome, outcome)}"
-    return line

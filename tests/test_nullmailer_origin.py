@@ -8,7 +8,8 @@ import os
 import pytest
 from test_nullmailer_servers import write
 
-from check_nullmailer import origin as o
+from check_nullmailer import host, mta
+from check_nullmailer.mta import base, dma, exim, msmtp, nullmailer, opensmtpd, postfix, ssmtp
 
 DEBIAN_MAIN_CF = """\
 # See /usr/share/postfix/main.cf.dist for a commented, more complete version
@@ -36,7 +37,7 @@ smtp      inet  n       -       y       -       -       smtpd
 #submission inet n       -       y       -       -       smtpd
 pickup    unix  n       -       y       60      1       pickup
 """
-POSTCONF = o.find_tool(("postconf",))
+POSTCONF = host.find_tool(("postconf",))
 
 
 
@@ -56,17 +57,17 @@ TOOLS = [None] + ([POSTCONF] if POSTCONF else [])
 
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda t: "postconf" if t else "parser")
 def test_postfix_debian_mailname(tmp_path, tool):
-    info = o.read_postfix(postfix_tree(tmp_path, DEBIAN_MAIN_CF), postconf=tool)
+    info = postfix.read_config(postfix_tree(tmp_path, DEBIAN_MAIN_CF), postconf=tool)
     assert info.origin == "web1.example.com"
     assert info.origin_text == "Postfix myorigin = /etc/mailname = web1.example.com"
     assert info.listens is True and info.listen_public is False
-    assert info.relay == o.RELAY_NONE
+    assert info.relay == base.RELAY_NONE
 
 
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda t: "postconf" if t else "parser")
 def test_postfix_default_myorigin_is_myhostname(tmp_path, tool):
     main_cf = "compatibility_level = 3.6\nmyhostname = web1.example.com\ninet_interfaces = all\n"
-    info = o.read_postfix(postfix_tree(tmp_path, main_cf), postconf=tool)
+    info = postfix.read_config(postfix_tree(tmp_path, main_cf), postconf=tool)
     assert info.origin == "web1.example.com"
     assert info.origin_text == "Postfix myorigin = $myhostname = web1.example.com"
     assert info.listen_public is True
@@ -75,7 +76,7 @@ def test_postfix_default_myorigin_is_myhostname(tmp_path, tool):
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda t: "postconf" if t else "parser")
 def test_postfix_mydomain(tmp_path, tool):
     main_cf = "compatibility_level = 3.6\nmyhostname = web1.example.com\nmyorigin = $mydomain\n"
-    info = o.read_postfix(postfix_tree(tmp_path, main_cf), postconf=tool)
+    info = postfix.read_config(postfix_tree(tmp_path, main_cf), postconf=tool)
     assert (info.origin, info.origin_text) == ("example.com", "Postfix myorigin = $mydomain = example.com")
 
 
@@ -84,46 +85,47 @@ def test_postfix_open_relay_settings(tmp_path, tool):
     main_cf = (
         "compatibility_level = 3.6\nmyhostname = web1.example.com\nmynetworks = 127.0.0.0/8,\n  0.0.0.0/0\n"
     )
-    info = o.read_postfix(postfix_tree(tmp_path, main_cf), postconf=tool)
-    assert info.relay == o.RELAY_OPEN and "every address" in info.relay_text
+    info = postfix.read_config(postfix_tree(tmp_path, main_cf), postconf=tool)
+    assert info.relay == base.RELAY_OPEN and "every address" in info.relay_text
     main_cf = (
         "compatibility_level = 3.6\nmyhostname = web1.example.com\nmynetworks = 127.0.0.0/8 10.0.0.0/8\n"
     )
-    info = o.read_postfix(postfix_tree(tmp_path, main_cf), postconf=tool)
-    assert info.relay == o.RELAY_NETWORKS and "10.0.0.0/8" in info.relay_text
+    info = postfix.read_config(postfix_tree(tmp_path, main_cf), postconf=tool)
+    assert info.relay == base.RELAY_NETWORKS and "10.0.0.0/8" in info.relay_text
     main_cf = "compatibility_level = 3.6\nmyhostname = web1.example.com\nsmtpd_relay_restrictions = permit\n"
-    info = o.read_postfix(postfix_tree(tmp_path, main_cf), postconf=tool)
-    assert info.relay == o.RELAY_OPEN
+    info = postfix.read_config(postfix_tree(tmp_path, main_cf), postconf=tool)
+    assert info.relay == base.RELAY_OPEN
 
 
 def test_postfix_old_compatibility_relays_for_the_subnet(tmp_path):
-    info = o.read_postfix(postfix_tree(tmp_path, "myhostname = web1.example.com\n"), postconf=None)
-    assert info.relay in (o.RELAY_NETWORKS, o.RELAY_UNKNOWN, o.RELAY_NONE)  # style subnet: not a list
+    info = postfix.read_config(postfix_tree(tmp_path, "myhostname = web1.example.com\n"), postconf=None)
+    # style subnet: not a list
+    assert info.relay in (base.RELAY_NETWORKS, base.RELAY_UNKNOWN, base.RELAY_NONE)
 
 
 def test_postfix_without_smtp_service(tmp_path):
     master = "pickup    unix  n       -       y       60      1       pickup\n#smtp inet n - y - - smtpd\n"
-    info = o.read_postfix(postfix_tree(tmp_path, DEBIAN_MAIN_CF, master), postconf=None)
+    info = postfix.read_config(postfix_tree(tmp_path, DEBIAN_MAIN_CF, master), postconf=None)
     assert info.listens is False and "no smtp" in info.listen_text
 
 
 def test_postfix_missing_and_unreadable(tmp_path):
-    info = o.read_postfix(str(tmp_path), postconf=None)
+    info = postfix.read_config(str(tmp_path), postconf=None)
     assert info.origin is None and "main.cf" in info.notes[0]
-    info = o.read_postfix(postfix_tree(tmp_path, DEBIAN_MAIN_CF, mailname=None), postconf=None)
+    info = postfix.read_config(postfix_tree(tmp_path, DEBIAN_MAIN_CF, mailname=None), postconf=None)
     assert info.origin is None and any("/etc/mailname" in n for n in info.notes)
 
 
 def test_postfix_broken_postconf_falls_back(tmp_path):
-    info = o.read_postfix(postfix_tree(tmp_path, DEBIAN_MAIN_CF), postconf="/nonexistent/postconf")
+    info = postfix.read_config(postfix_tree(tmp_path, DEBIAN_MAIN_CF), postconf="/nonexistent/postconf")
     assert info.origin == "web1.example.com"
     assert any("postconf failed" in n for n in info.notes)
 
 
 def test_postfix_expansion():
     params = {"myhostname": "a.b.example", "mydomain": "$(x)", "x": "${y}", "y": "example.org"}
-    assert o.expand_postfix("$mydomain", params) == "example.org"
-    assert isinstance(o.expand_postfix("$loop", {"loop": "$loop"}), str)  # bounded, no recursion error
+    assert postfix.expand_postfix("$mydomain", params) == "example.org"
+    assert isinstance(postfix.expand_postfix("$loop", {"loop": "$loop"}), str)  # bounded, no recursion error
 
 
 EXIM_CONF = """\
@@ -139,9 +141,9 @@ qualify_domain = not.this.one
 
 def test_exim_plain_config(tmp_path):
     write(tmp_path, "/etc/exim/exim.conf", EXIM_CONF)
-    info = o.read_exim(str(tmp_path))
+    info = exim.read_config(str(tmp_path))
     assert info.origin == "web2.example.com"
-    assert info.listen_public is False and info.relay == o.RELAY_NONE
+    assert info.listen_public is False and info.relay == base.RELAY_NONE
 
 
 def test_exim_public_and_relaying(tmp_path):
@@ -150,10 +152,10 @@ def test_exim_public_and_relaying(tmp_path):
         "/etc/exim/exim.conf",
         "qualify_domain = example.com\nhostlist relay_from_hosts = 127.0.0.1 : 192.168.0.0/16\n",
     )
-    info = o.read_exim(str(tmp_path))
+    info = exim.read_config(str(tmp_path))
     assert info.origin == "example.com"
     assert info.listen_public is True  # the default local_interfaces is every address
-    assert info.relay == o.RELAY_NETWORKS
+    assert info.relay == base.RELAY_NETWORKS
 
 
 def test_exim_debian(tmp_path):
@@ -167,10 +169,10 @@ def test_exim_debian(tmp_path):
         "dc_mailname_in_oh='true'\ndc_localdelivery='mail_spool'\n",
     )
     write(tmp_path, "/etc/mailname", "web3.example.com\n")
-    info = o.read_exim(str(tmp_path))
+    info = exim.read_config(str(tmp_path))
     assert info.origin == "web3.example.com"
     assert info.origin_text == "Exim qualify_domain = /etc/mailname = web3.example.com"
-    assert info.listen_public is False and info.relay == o.RELAY_NONE
+    assert info.listen_public is False and info.relay == base.RELAY_NONE
     path = tmp_path / "etc/exim4/update-exim4.conf.conf"
     path.write_text(
         path.read_text()
@@ -178,9 +180,9 @@ def test_exim_debian(tmp_path):
         .replace("dc_readhost=''", "dc_readhost='example.com'")
         .replace("dc_relay_nets=''", "dc_relay_nets='10.1.0.0/16'")
     )
-    info = o.read_exim(str(tmp_path))
+    info = exim.read_config(str(tmp_path))
     assert info.origin == "example.com" and "dc_readhost" in info.origin_text
-    assert info.relay == o.RELAY_NETWORKS
+    assert info.relay == base.RELAY_NETWORKS
 
 
 def test_exim_with_its_own_binary(tmp_path, monkeypatch):
@@ -188,7 +190,7 @@ def test_exim_with_its_own_binary(tmp_path, monkeypatch):
     private = os.path.join(os.environ.get("LAB_EXIM_PREFIX", "/opt/cclab/exim4"), "usr/sbin")
     if os.path.isdir(private):
         monkeypatch.setenv("PATH", os.environ.get("PATH", "") + os.pathsep + private)
-    tool = o.find_tool(("exim4", "exim"))
+    tool = host.find_tool(("exim4", "exim"))
     if not tool:
         pytest.skip("no Exim binary installed")
     conf = tmp_path / "exim.conf"
@@ -196,21 +198,21 @@ def test_exim_with_its_own_binary(tmp_path, monkeypatch):
         f"spool_directory = {tmp_path}\nprimary_hostname = web4.example.com\n"
         "hostlist relay_from_hosts = 0.0.0.0/0\n"
     )
-    info = o.read_exim("/", str(conf))
-    assert info.origin == "web4.example.com" and info.relay == o.RELAY_OPEN
+    info = exim.read_config("/", str(conf))
+    assert info.origin == "web4.example.com" and info.relay == base.RELAY_OPEN
 
 
 def test_nullmailer(tmp_path):
     write(tmp_path, "/etc/hostname", "web5\n")
     write(tmp_path, "/etc/nullmailer/remotes", "smtp.example.com smtp --port=587 --starttls\n")
-    info = o.read_nullmailer(str(tmp_path))
+    info = nullmailer.read_config(str(tmp_path))
     assert info.origin == "web5" and info.listens is False
     write(tmp_path, "/etc/nullmailer/me", "web5\n")
     write(tmp_path, "/etc/nullmailer/defaultdomain", "example.com\n")
-    info = o.read_nullmailer(str(tmp_path))
+    info = nullmailer.read_config(str(tmp_path))
     assert info.origin == "web5.example.com" and "defaultdomain" in info.origin_text
     write(tmp_path, "/etc/nullmailer/allmailfrom", "noreply@example.com\n")
-    assert o.read_nullmailer(str(tmp_path)).origin == "example.com"
+    assert nullmailer.read_config(str(tmp_path)).origin == "example.com"
 
 
 def test_ssmtp(tmp_path):
@@ -220,10 +222,10 @@ def test_ssmtp(tmp_path):
         "root=postmaster\nmailhub=smtp.example.com:587\n"
         "hostname=web6.example.com\n#rewriteDomain=\nFromLineOverride=YES\n",
     )
-    info = o.read_ssmtp(str(tmp_path))
+    info = ssmtp.read_config(str(tmp_path))
     assert (info.origin, info.origin_text) == ("web6.example.com", "ssmtp hostname = web6.example.com")
     write(tmp_path, "/etc/ssmtp/ssmtp.conf", "mailhub=smtp.example.com\nrewriteDomain=example.com\n")
-    assert o.read_ssmtp(str(tmp_path)).origin == "example.com"
+    assert ssmtp.read_config(str(tmp_path)).origin == "example.com"
 
 
 def test_msmtp(tmp_path):
@@ -234,21 +236,21 @@ def test_msmtp(tmp_path):
         "defaults\nauth on\ntls on\n\naccount relay\nhost smtp.example.com\n"
         "from alerts@example.com\n\naccount other\nhost x\nfrom %U@%H\n\naccount default : relay\n",
     )
-    info = o.read_msmtp(str(tmp_path))
+    info = msmtp.read_config(str(tmp_path))
     assert info.origin == "example.com" and "account relay" in info.origin_text
     write(tmp_path, "/etc/msmtprc", "account other\nhost x\nfrom %U@%H\n")
-    assert o.read_msmtp(str(tmp_path)).origin == "web7.example.com"
+    assert msmtp.read_config(str(tmp_path)).origin == "web7.example.com"
     write(tmp_path, "/etc/msmtprc", "account a\nhost x\nauto_from on\nmaildomain example.org\n")
-    assert o.read_msmtp(str(tmp_path)).origin == "example.org"
+    assert msmtp.read_config(str(tmp_path)).origin == "example.org"
 
 
 def test_dma(tmp_path):
     write(tmp_path, "/etc/dma/dma.conf", "SMARTHOST smtp.example.com\nPORT 587\n#MASQUERADE\n")
     write(tmp_path, "/etc/mailname", "web8.example.com\n")
-    info = o.read_dma(str(tmp_path))
+    info = dma.read_config(str(tmp_path))
     assert info.origin == "web8.example.com"
     write(tmp_path, "/etc/dma/dma.conf", "SMARTHOST smtp.example.com\nMASQUERADE noreply@example.com\n")
-    assert o.read_dma(str(tmp_path)).origin == "example.com"
+    assert dma.read_config(str(tmp_path)).origin == "example.com"
 
 
 def test_opensmtpd(tmp_path):
@@ -258,40 +260,40 @@ def test_opensmtpd(tmp_path):
         'listen on localhost\naction "relay" relay host smtp+tls://smtp.example.com '
         'mail-from "@example.com"\nmatch from local for any action "relay"\n',
     )
-    info = o.read_opensmtpd(str(tmp_path))
-    assert info.origin == "example.com" and info.listen_public is False and info.relay == o.RELAY_NONE
+    info = opensmtpd.read_config(str(tmp_path))
+    assert info.origin == "example.com" and info.listen_public is False and info.relay == base.RELAY_NONE
     write(
         tmp_path,
         "/etc/smtpd.conf",
         'listen on all\naction "out" relay\nmatch from any for any action "out"\n',
     )
     write(tmp_path, "/etc/mailname", "web9.example.com\n")
-    info = o.read_opensmtpd(str(tmp_path))
-    assert info.origin == "web9.example.com" and info.listen_public is True and info.relay == o.RELAY_OPEN
+    info = opensmtpd.read_config(str(tmp_path))
+    assert info.origin == "web9.example.com" and info.listen_public is True and info.relay == base.RELAY_OPEN
 
 
 def test_detect(tmp_path):
-    with pytest.raises(o.NoMTA):
-        o.detect(str(tmp_path))
+    with pytest.raises(mta.NoMTA):
+        mta.detect(str(tmp_path))
     write(tmp_path, "/etc/nullmailer/remotes", "smtp.example.com smtp\n")
-    assert o.detect(str(tmp_path)) == ("nullmailer", [])
+    assert mta.detect(str(tmp_path)) == ("nullmailer", [])
     write(tmp_path, "/etc/postfix/main.cf", "myhostname = a.example.com\n")
-    assert o.detect(str(tmp_path)) == ("postfix", ["nullmailer"])
+    assert mta.detect(str(tmp_path)) == ("postfix", ["nullmailer"])
     (tmp_path / "usr/sbin").mkdir(parents=True)
     (tmp_path / "usr/sbin/nullmailer-inject").write_text("")
     os.symlink(str(tmp_path / "usr/sbin/nullmailer-inject"), str(tmp_path / "usr/sbin/sendmail"))
-    assert o.detect(str(tmp_path)) == ("nullmailer", ["postfix"])
+    assert mta.detect(str(tmp_path)) == ("nullmailer", ["postfix"])
 
 
-@pytest.mark.parametrize("mta", o.MTAS)
-def test_every_reader_survives_an_empty_tree(tmp_path, mta):
-    info = o.read_mta(mta, str(tmp_path))
-    assert isinstance(info, o.MTAInfo)
+@pytest.mark.parametrize("name", mta.MTAS)
+def test_every_reader_survives_an_empty_tree(tmp_path, name):
+    info = mta.read_config(name, str(tmp_path))
+    assert isinstance(info, base.MTAInfo)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
 def test_unreadable_config(tmp_path):
     write(tmp_path, "/etc/ssmtp/ssmtp.conf", "hostname=x.example.com\n")
     os.chmod(tmp_path / "etc/ssmtp/ssmtp.conf", 0)
-    info = o.read_ssmtp(str(tmp_path))
+    info = ssmtp.read_config(str(tmp_path))
     assert info.origin is None and "ssmtp.conf" in info.notes[0]

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from check_nullmailer import queue as q
+from check_nullmailer import host, mta
+from check_nullmailer.mta import base, exim, postfix
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "nullmailer")
 
@@ -21,11 +22,11 @@ def data(name: str) -> str:
 def test_postqueue_json_captured():
     text = data("postqueue-j.jsonl")
     arrival = 1795784399
-    messages, bad = q.parse_postqueue_json(text, now=arrival + 7200)
+    messages, bad = postfix.parse_postqueue_json(text, now=arrival + 7200)
     assert bad == 0
     assert len(messages) == 7
     assert {m.queue for m in messages} == {"deferred", "hold"}
-    report = q.summarize(messages, "postqueue -j")
+    report = base.summarize(messages, "postqueue -j")
     assert report.deferred == 6  # the held message is not deferred
     assert report.callout_deferred == 3  # two single-recipient messages and one of two recipients
     assert 7190 <= report.oldest_deferred <= 7200
@@ -40,15 +41,15 @@ def test_postqueue_json_is_robust():
         '{"queue_name": "deferred", "queue_id": "A2", "recipients": [{"address": "r@x", '
         '"delay_reason": "450 4.1.7 <a@b>: Sender address rejected: unverified address: timeout"}]}\n'
     )
-    messages, bad = q.parse_postqueue_json(text, now=0)
+    messages, bad = postfix.parse_postqueue_json(text, now=0)
     assert bad == 2
-    report = q.summarize(messages, "t")
+    report = base.summarize(messages, "t")
     assert (report.deferred, report.callout_deferred) == (2, 1)
-    assert q.parse_postqueue_json("", now=0) == ([], 0)  # an empty queue prints nothing
+    assert postfix.parse_postqueue_json("", now=0) == ([], 0)  # an empty queue prints nothing
 
 
 def test_exim_bp_captured():
-    messages = q.parse_exim_bp(data("exim-bp.txt"))
+    messages = exim.parse_exim_bp(data("exim-bp.txt"))
     assert [m.queue_id for m in messages] == [
         "1xWvZ0-0001Zx-0E",
         "1xWvZ0-0001a0-0G",
@@ -63,24 +64,24 @@ def test_exim_bp_captured():
     "text,seconds", [("0m", 0), ("45s", 45), ("25m", 1500), ("3h", 10800), ("2d", 172800), ("x", None)]
 )
 def test_exim_ages(text, seconds):
-    assert q.parse_exim_age(text) == seconds
+    assert exim.parse_exim_age(text) == seconds
 
 
 def test_exim_msglog_captured():
-    reasons = q.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a3-0H.txt"))
+    reasons = exim.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a3-0H.txt"))
     # the latest deferral per recipient wins over the earlier "local host" one
     assert "Could not complete sender verify callout" in reasons["callout2@rx.example.org"]
     assert "Temporary local problem" in reasons["ok@rx.example.net"]
-    grey = q.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a0-0G.txt"))
+    grey = exim.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a0-0G.txt"))
     assert "Greylisted" in grey["grey@rx.example.net"]
 
 
 def test_exim_summary_from_captured_texts():
-    messages = q.parse_exim_bp(data("exim-bp.txt"))
+    messages = exim.parse_exim_bp(data("exim-bp.txt"))
     for msg in messages:
-        msg.reasons = list(q.parse_exim_msglog(data(f"exim-Mvl-{msg.queue_id}.txt")).values())
+        msg.reasons = list(exim.parse_exim_msglog(data(f"exim-Mvl-{msg.queue_id}.txt")).values())
         msg.queue = "deferred"
-    report = q.summarize(messages, "exim -bp")
+    report = base.summarize(messages, "exim -bp")
     assert (report.deferred, report.callout_deferred) == (4, 2)
 
 
@@ -91,8 +92,8 @@ def test_callout_words():
         "450 4.1.7 <x@y>: Sender address rejected: unverified address: host z said: 550",
         "451 4.7.1 Sender verify defer",
     ):
-        assert q.CALLOUT_RE.search(text), text
-    assert not q.CALLOUT_RE.search("450 4.2.0 Recipient address rejected: Greylisted")
+        assert base.CALLOUT_RE.search(text), text
+    assert not base.CALLOUT_RE.search("450 4.2.0 Recipient address rejected: Greylisted")
 
 
 def test_nullmailer_spool(tmp_path):
@@ -105,7 +106,7 @@ def test_nullmailer_spool(tmp_path):
     os.utime(old, (past, past))
     (spool / "queue" / "1795784000.99").write_text("root@web1.example.com\nops@example.org\n\nx\n")
     (spool / "failed" / "1795700000.1").write_text("a@b\nc@d\n\nx\n")
-    report = q.read_queue("nullmailer", str(tmp_path))
+    report = mta.read_queue("nullmailer", str(tmp_path))
     assert report.messages == 2 and report.deferred == 1
     assert report.callout_deferred is None  # nullmailer keeps no reasons
     assert report.oldest_deferred >= 3590
@@ -120,25 +121,25 @@ def test_dma_spool(tmp_path):
     (spool / "Mabc123").write_text("Subject: x\n\n")
     past = time.time() - 600
     os.utime(qf, (past, past))
-    report = q.read_queue("dma", str(tmp_path))
+    report = mta.read_queue("dma", str(tmp_path))
     assert (report.messages, report.deferred, report.callout_deferred) == (1, 1, None)
 
 
 def test_missing_spools_and_unsupported(tmp_path):
-    with pytest.raises(q.QueueUnavailable):
-        q.read_queue("nullmailer", str(tmp_path))
-    with pytest.raises(q.QueueUnavailable):
-        q.read_queue("opensmtpd", str(tmp_path))
-    with pytest.raises(q.QueueUnavailable):
-        q.read_queue("exim", str(tmp_path))  # another root without --exim-config
-    report = q.read_queue("msmtp", str(tmp_path))
+    with pytest.raises(base.QueueUnavailable):
+        mta.read_queue("nullmailer", str(tmp_path))
+    with pytest.raises(base.QueueUnavailable):
+        mta.read_queue("opensmtpd", str(tmp_path))
+    with pytest.raises(base.QueueUnavailable):
+        mta.read_queue("exim", str(tmp_path))  # another root without --exim-config
+    report = mta.read_queue("msmtp", str(tmp_path))
     assert report.deferred == 0 and "no queue" in report.notes[0]
 
 
 def test_postfix_queue_of_a_missing_instance(tmp_path):
-    if not q.find_tool(("postqueue",)):
-        with pytest.raises(q.QueueUnavailable, match="not found"):
-            q.read_queue("postfix", str(tmp_path))
+    if not host.find_tool(("postqueue",)):
+        with pytest.raises(base.QueueUnavailable, match="not found"):
+            mta.read_queue("postfix", str(tmp_path))
         return
-    with pytest.raises(q.QueueUnavailable):
-        q.read_queue("postfix", str(tmp_path), postfix_config=str(tmp_path))
+    with pytest.raises(base.QueueUnavailable):
+        mta.read_queue("postfix", str(tmp_path), postfix_config=str(tmp_path))

@@ -21,9 +21,11 @@ from test_nullmailer_servers import (
     smtp_server,
 )
 
-from check_callout.smtp import Reply
+from check_callout.kit.states import CRITICAL, OK, WARNING
+from check_callout.net.smtp import Reply
 from check_nullmailer import relay
-from check_nullmailer.relay import TESTS, classify, judge_port, run_battery
+from check_nullmailer.relay import TESTS, classify, run_battery
+from check_nullmailer.relay_verdict import judge_port
 
 
 def battery(port: int, mode: str = "plain", **kwargs) -> relay.Battery:
@@ -73,7 +75,7 @@ def test_open_relay_is_critical_and_named():
         result = battery(port)
     assert "DATA" not in handler.commands
     verdict = judge_port([result])
-    assert verdict.state == relay.CRITICAL
+    assert verdict.state == CRITICAL
     assert verdict.summary.startswith(
         f"open relay on port {port}: test 1 MAIL FROM:<> RCPT TO:<relay-probe@example.net>"
     )
@@ -101,7 +103,7 @@ def test_relay_syntax_to_its_own_name_is_a_possible_relay_not_a_proven_one():
     accepted = {t.number for t in result.tests if t.outcome == relay.RELAYED}
     assert accepted and not accepted & relay.DIRECT_TESTS
     verdict = judge_port([result], allow_inbound=True)
-    assert verdict.state == relay.WARNING
+    assert verdict.state == WARNING
     assert verdict.summary.startswith(f"possible relay on port {port}: test ")
     assert any("plain foreign recipients were refused" in d for d in verdict.details)
 
@@ -117,20 +119,20 @@ def test_closed_relay_is_ok_and_fast():
     # reconnects before Postfix's soft error limit (10 errors on one connection)
     assert result.connections >= 2
     verdict = judge_port([result])
-    assert verdict.state == relay.OK and "relay refused" in verdict.summary
+    assert verdict.state == OK and "relay refused" in verdict.summary
 
 
 def test_auth_only_is_ok_with_that_fact():
     with smtp_server(auth_only) as (port, _):
         verdict = judge_port([battery(port)])
-    assert verdict.state == relay.OK
+    assert verdict.state == OK
     assert "authentication required (530 5.7.0 Authentication required)" in verdict.summary
 
 
 def test_greylisting_is_inconclusive():
     with smtp_server(greylisting) as (port, _):
         verdict = judge_port([battery(port)])
-    assert verdict.state == relay.WARNING and "inconclusive" in verdict.summary and "450" in verdict.summary
+    assert verdict.state == WARNING and "inconclusive" in verdict.summary and "450" in verdict.summary
 
 
 def test_relay_denied_4xx_is_a_refusal_but_inbound_warns():
@@ -140,8 +142,8 @@ def test_relay_denied_4xx_is_a_refusal_but_inbound_warns():
     assert all(t.outcome == relay.REFUSED for t in result.tests)
     assert result.inbound.outcome == relay.ACCEPTED and result.inbound.rcpt == "postmaster@mx.test"
     verdict = judge_port([result])
-    assert verdict.state == relay.WARNING and "accepts inbound mail" in verdict.summary
-    assert judge_port([result], allow_inbound=True).state == relay.OK
+    assert verdict.state == WARNING and "accepts inbound mail" in verdict.summary
+    assert judge_port([result], allow_inbound=True).state == OK
 
 
 def test_exim_like_server_dropping_after_syntax_errors_is_still_tested():
@@ -157,7 +159,7 @@ def test_exim_like_server_dropping_after_syntax_errors_is_still_tested():
     assert test5.mail_from == "relay-check@example.net" and "replaced" in test5.note()
     assert test5.outcome == relay.RELAYED
     assert result.connections <= 3
-    assert judge_port([result]).state == relay.CRITICAL
+    assert judge_port([result]).state == CRITICAL
 
 
 def test_server_that_drops_every_connection_is_bounded():
@@ -169,7 +171,7 @@ def test_server_that_drops_every_connection_is_bounded():
         result = battery(port)
     assert time.monotonic() - start < 5
     assert result.connections <= relay.MAX_CONNECTIONS
-    assert judge_port([result]).state in (relay.OK, relay.WARNING)
+    assert judge_port([result]).state in (OK, WARNING)
 
 
 def test_starttls_battery(tls_context):
@@ -180,7 +182,7 @@ def test_starttls_battery(tls_context):
     assert tls.mode == "STARTTLS" and tls.connections >= 1
     assert all(t.outcome == relay.REFUSED for t in tls.tests)
     verdict = judge_port([plain, tls])
-    assert verdict.state == relay.OK and "32 tests" in verdict.summary
+    assert verdict.state == OK and "32 tests" in verdict.summary
 
 
 def test_relay_only_after_starttls_is_found(tls_context):
@@ -190,7 +192,7 @@ def test_relay_only_after_starttls_is_found(tls_context):
     with smtp_server(relay_after_tls, tls_context=tls_context) as (port, _):
         tls = battery(port, mode="STARTTLS")
     verdict = judge_port([tls])
-    assert verdict.state == relay.CRITICAL and "(STARTTLS)" in verdict.summary
+    assert verdict.state == CRITICAL and "(STARTTLS)" in verdict.summary
 
 
 def test_implicit_tls(tls_context):
@@ -203,14 +205,14 @@ def test_closed_port_is_ok():
     result = battery(closed_port())
     assert not result.listening
     verdict = judge_port([result])
-    assert verdict.state == relay.OK and verdict.summary.startswith("not listening on")
-    assert judge_port([result], expect_closed=True).state == relay.OK
+    assert verdict.state == OK and verdict.summary.startswith("not listening on")
+    assert judge_port([result], expect_closed=True).state == OK
 
 
 def test_expect_closed_makes_an_open_port_critical():
     with smtp_server(closed_relay) as (port, _):
         verdict = judge_port([battery(port)], expect_closed=True)
-    assert verdict.state == relay.CRITICAL and "expected closed" in verdict.summary
+    assert verdict.state == CRITICAL and "expected closed" in verdict.summary
 
 
 def test_refusing_banner():
@@ -232,7 +234,7 @@ def test_refusing_banner():
         thread.join(5)
         sock.close()
     assert "554" in result.problem
-    assert judge_port([result]).state == relay.WARNING
+    assert judge_port([result]).state == WARNING
 
 
 def test_silent_server_stops_at_the_deadline():
@@ -247,4 +249,4 @@ def test_silent_server_stops_at_the_deadline():
     finally:
         sock.close()
     assert took < 2
-    assert result.problem and judge_port([result]).state == relay.WARNING
+    assert result.problem and judge_port([result]).state == WARNING

@@ -12,8 +12,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from check_callout.smtp import KEEP_LINES, KINDS, MAX_LINE, ProbeError, SMTPSession
-from check_callout.text import perf_label, sanitize
+from check_callout.kit.text import perf_label, sanitize
+from check_callout.net.smtp import KEEP_LINES, KINDS, MAX_LINE, ProbeError, SMTPSession
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

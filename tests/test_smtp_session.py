@@ -7,9 +7,9 @@ import time
 import pytest
 from servers import Behaviour, RawServer, SMTPTestServer, closed_port, free_port, read_command, scripted_smtp
 
+from check_callout.net.smtp import ProbeError, SMTPSession
 from check_callout.probe import ProbeSettings, run_dialogue
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNREACHABLE
-from check_callout.smtp import ProbeError, SMTPSession
 
 HOST = "127.0.0.1"
 

@@ -1,0 +1,143 @@
+"""The host the local audit runs on: its files (under an optional ``--root``), its
+commands (bounded in time), its names.
+
+Nothing here raises for a missing file except :func:`read_text` and
+:func:`first_word` (``OSError``), whose callers turn it into a note.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+MAX_FILE = 1024 * 1024  # configuration files larger than this are read only in part
+COMMAND_TIMEOUT = 10.0
+
+
+def under(root: str, path: str) -> str:
+    """``path`` (absolute) below ``root``."""
+    if root in ("", "/"):
+        return path
+    return os.path.join(root, path.lstrip("/"))
+
+
+def read_text(path: str) -> str:
+    """A configuration file's text; raises OSError (missing/unreadable)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read(MAX_FILE)
+
+
+def first_word(path: str) -> str | None:
+    """The first word of the first non-comment line (``/etc/mailname``-style files)."""
+    for line in read_text(path).splitlines()[:1000]:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            return line.split()[0]
+    return None
+
+
+def why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def local_hostname(root: str) -> tuple[str, str]:
+    """This host's name and where it came from (``/etc/hostname`` under a root)."""
+    if root not in ("", "/"):
+        try:
+            name = first_word(under(root, "/etc/hostname"))
+            if name:
+                return name, "/etc/hostname"
+        except OSError:
+            pass
+    return socket.gethostname(), "the system host name"
+
+
+def mailname(root: str) -> str | None:
+    try:
+        return first_word(under(root, "/etc/mailname"))
+    except OSError:
+        return None
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].strip().strip("<>").rstrip(".").lower()
+
+
+def run_command(argv: list[str], deadline: float | None) -> tuple[int, str, str]:
+    """Run a local tool, bounded by ``deadline``; raises OSError/TimeoutExpired."""
+    timeout = COMMAND_TIMEOUT
+    if deadline is not None:
+        timeout = max(0.1, min(timeout, deadline - time.monotonic()))
+    proc = subprocess.run(
+        argv,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+        env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C"},
+    )
+    decode = lambda data: data.decode("utf-8", errors="replace")  # noqa: E731
+    return proc.returncode, decode(proc.stdout), decode(proc.stderr)
+
+
+def find_tool(names: tuple[str, ...]) -> str | None:
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+    for name in names:
+        found = shutil.which(name, path=path)
+        if found:
+            return found
+    return None
+
+
+def is_loopback_word(word: str) -> bool:
+    word = word.strip().strip("[]").lower()
+    if word in ("localhost", "loopback-only", "lo", "lo0", "localhost.localdomain"):
+        return True
+    word = word.split("/", 1)[0].strip("[]")
+    try:
+        ip = ipaddress.ip_address(word)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def network_reach(item: str) -> str:
+    """Classify one network of a relay list: ``loopback``, ``all``, ``net`` or ``other``."""
+    text = item.strip().strip(",").strip()
+    bare = text.replace("[", "").replace("]", "")
+    if bare in ("*", "0/0", "0.0.0.0/0", "::/0", "0.0.0.0/0.0.0.0"):
+        return "all"
+    if is_loopback_word(bare):
+        return "loopback"
+    try:
+        net = ipaddress.ip_network(bare, strict=False)
+    except ValueError:
+        return "other"  # a name, a map, a file: not evaluated here
+    if net.prefixlen == 0:
+        return "all"
+    return "net"
+
+
+def is_foreign_root(root: str) -> bool:
+    """Whether ``root`` is another system's tree: the MTAs' own tools on this host would
+    read this host's configuration and queue, not the one under ``root``."""
+    return root not in ("", "/")
+
+
+def key_values(text: str, sep: str = "=") -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if sep == " ":
+            key, _, value = line.partition(" ")
+        else:
+            key, _, value = line.partition(sep)
+        values[key.strip().lower()] = value.strip()
+    return values

@@ -1,0 +1,176 @@
+"""The local audit (``--local``), measured on the null mailer itself: listening
+sockets, the MTA's configuration, the envelope origin's callouts, and the queue.
+
+:class:`LocalAudit` only measures; the contexts of :mod:`check_nullmailer.local_judge`
+judge what it hands over (typed values: :class:`ExposureReport`,
+:class:`OriginReport`, the queue's :class:`~check_nullmailer.mta.base.QueueReport`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import nagiosplugin
+
+from check_callout.kit.text import sanitize
+from check_nullmailer.contexts import Problem
+from check_nullmailer.settings import Settings
+
+NAME = "NULLMAILER"
+
+
+@dataclass
+class ExposureReport:
+    listeners: list[Any]  # exposure.Listener, all SMTP ports
+    public: list[Any]
+    info: Any  # mta.base.MTAInfo or None
+    allow_listen: bool = False
+    proc_error: str = ""
+
+
+@dataclass
+class OriginReport:
+    info: Any  # mta.base.MTAInfo
+    origin: str
+    origin_text: str
+    result: Any  # engine.SenderResult for the sender
+    alternative: Any = None  # engine.SenderResult for postmaster@<suggested domain>
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QueueUnread:
+    """The queue was not read: no MTA, or its tool's own reason."""
+
+    reason: str  # empty when no MTA was found
+
+
+def suggested_domain(origin_domain: str) -> str:
+    """The domain a fix would use: the origin's parent, when it is not a bare TLD."""
+    parent = origin_domain.partition(".")[2]
+    if parent.count(".") < 1:
+        return ""
+    return parent
+
+
+class LocalAudit(nagiosplugin.Resource):
+    """Measures on the null mailer itself: sockets, configuration, callouts, queue."""
+
+    def __init__(self, settings: Settings, deadline: float) -> None:
+        self.settings = settings
+        self.deadline = deadline
+        self.root = settings.root
+        self.mta = ""
+        self.queue: Any = None  # mta.base.QueueReport once read
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    def probe(self) -> Iterator[nagiosplugin.Metric]:
+        info = yield from self._mta()
+        yield from self._exposure(info)
+        yield from self._origin(info)
+        yield from self._queue()
+
+    def _mta(self) -> Iterator[nagiosplugin.Metric]:
+        from check_nullmailer import mta as mtas
+
+        s = self.settings
+        others: list[str] = []
+        name = s.mta
+        if name == "auto" and s.postfix_config:
+            name = "postfix"
+        elif name == "auto" and s.exim_config:
+            name = "exim"
+        if name == "auto":
+            try:
+                name, others = mtas.detect(self.root)
+            except mtas.NoMTA as exc:
+                name = ""
+                if not s.origin:
+                    yield nagiosplugin.Metric("mta", Problem(str(exc)), context="problem")
+        self.mta = name
+        if not name:
+            return None
+        info = mtas.read_config(
+            name, self.root, postfix_config=s.postfix_config, exim_config=s.exim_config,
+            deadline=self.deadline,
+        )  # fmt: skip
+        if others:
+            info.notes.append(f"also configured: {', '.join(mtas.LABELS[o] for o in others)}")
+        return info
+
+    def _exposure(self, info: Any) -> Iterator[nagiosplugin.Metric]:
+        from check_nullmailer import exposure
+        from check_nullmailer.host import under
+
+        proc = under(self.root, "/proc")
+        if not os.path.exists(os.path.join(proc, "net", "tcp")):
+            proc = "/proc"
+        report = ExposureReport([], [], info, self.settings.allow_listen)
+        try:
+            report.listeners = exposure.listeners(proc, exposure.SMTP_PORTS)
+            report.public = exposure.public(report.listeners)
+        except exposure.ProcUnreadable as exc:
+            report.proc_error = sanitize(str(exc), 160)
+        yield nagiosplugin.Metric("exposure", report, context="exposure")
+        ports = len({item.port for item in report.public})
+        yield nagiosplugin.Metric("open_ports", ports, min=0, context="perf")
+
+    def _origin(self, info: Any) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.address import AddressError, domain_address, parse_address
+        from check_callout.engine import run_callouts
+
+        s = self.settings
+        if s.origin:
+            domain, text = s.origin.rstrip(".").lower(), f"--origin {s.origin}"
+        elif info is not None and info.origin:
+            domain, text = info.origin, info.origin_text
+        elif info is None:
+            return  # no MTA: already reported, there is no origin to judge
+        else:
+            why = "; ".join(info.notes) if info.notes else "no setting found"
+            problem = Problem(f"cannot tell the envelope origin of {info.label}: {why}")
+            yield nagiosplugin.Metric("origin", problem, context="problem")
+            return
+        try:
+            sender = parse_address(s.sender) if s.sender else domain_address(domain)
+        except AddressError as exc:
+            yield nagiosplugin.Metric("origin", Problem(f"envelope origin {text}: {exc}"), context="problem")
+            return
+        senders = [sender]
+        alt_domain = suggested_domain(domain)
+        if alt_domain:
+            try:
+                senders.append(domain_address(alt_domain))
+            except AddressError:
+                pass
+        results = run_callouts(senders, s.callout, self.deadline)
+        report = OriginReport(info, domain, text, results[0], results[1] if len(results) > 1 else None)
+        yield nagiosplugin.Metric("origin", report, context="origin")
+
+    def _queue(self) -> Iterator[nagiosplugin.Metric]:
+        from check_nullmailer import mta as mtas
+        from check_nullmailer.mta.base import QueueUnavailable
+
+        s = self.settings
+        if not self.mta:
+            yield nagiosplugin.Metric("queue", QueueUnread(""), context="queue_unread")
+            return
+        try:
+            queue = mtas.read_queue(
+                self.mta, self.root, postfix_config=s.postfix_config, exim_config=s.exim_config,
+                deadline=self.deadline,
+            )  # fmt: skip
+        except QueueUnavailable as exc:
+            yield nagiosplugin.Metric("queue", QueueUnread(str(exc)), context="queue_unread")
+            return
+        self.queue = queue
+        yield nagiosplugin.Metric("deferred", queue.deferred, min=0, context="deferred")
+        if queue.callout_deferred is not None:
+            yield nagiosplugin.Metric("callout_deferred", queue, min=0, context="callout_deferred")
+        yield nagiosplugin.Metric("oldest_deferred", round(queue.oldest_deferred), "s", min=0, context="perf")

@@ -1,0 +1,180 @@
+"""The local audit's contexts: each judges one measured part.
+
+- :class:`ExposureContext`      listening sockets against the MTA's relay settings;
+- :class:`OriginContext`        the envelope origin's callout (:func:`judge_origin`), with
+  the fix from the MTA's module;
+- :class:`QueueUnreadContext`   a queue that could not be read;
+- :class:`DeferredContext`, :class:`CalloutQueueContext`  the queue's deferred mail.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import nagiosplugin
+
+from check_callout.kit.output import age as age_words
+from check_callout.kit.output import plural
+from check_callout.kit.result import Finding
+from check_callout.kit.states import CRITICAL, OK, UNKNOWN, WARNING, to_nagios
+from check_nullmailer.local import ExposureReport, OriginReport, QueueUnread
+
+FIX_GENERIC = "use an envelope domain such as {alt} ("
+
+
+class ExposureContext(nagiosplugin.Context):
+    def __init__(self) -> None:
+        super().__init__("exposure")
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        from check_nullmailer.mta.base import RELAY_NETWORKS, RELAY_OPEN, RELAY_UNKNOWN
+
+        report: ExposureReport = metric.value
+        info = report.info
+        if report.proc_error:
+            return self.result_cls(
+                nagiosplugin.Unknown, f"cannot read listening sockets: {report.proc_error}", metric
+            )
+        if not report.public:
+            where = ", ".join(str(item) for item in report.listeners)
+            hint = f"listens on loopback only ({where})" if where else "not listening on 25, 465, 587"
+            return self.result_cls(nagiosplugin.Ok, hint, metric)
+        where = ", ".join(str(item) for item in report.public[:4])
+        if info is not None and info.relay in (RELAY_OPEN, RELAY_NETWORKS):
+            label = info.label
+            return self.result_cls(
+                nagiosplugin.Critical, f"listening on {where} and {label} {info.relay_text}", metric
+            )
+        if report.allow_listen:
+            return self.result_cls(nagiosplugin.Ok, f"listening on {where} (allowed)", metric)
+        extra = ""
+        if info is not None and info.relay == RELAY_UNKNOWN:
+            extra = f"; relay setting not evaluated: {info.relay_text}"
+        return self.result_cls(nagiosplugin.Warn, f"listening on {where}{extra}", metric)
+
+
+class OriginContext(nagiosplugin.Context):
+    def __init__(self) -> None:
+        super().__init__("origin", result_cls=Finding)
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> Finding:
+        from check_callout.judge import judge
+        from check_callout.settings import Policy
+
+        report: OriginReport = metric.value
+        state, text = judge_origin(report)
+        # the callout's own notes (a degraded MX, ...) for the long output
+        notes = judge(report.result, Policy()).notes
+        alt = judge(report.alternative, Policy()).notes if report.alternative is not None else []
+        return Finding(to_nagios(state), text, metric, (notes, alt))
+
+
+def judge_origin(report: OriginReport) -> tuple[int, str]:
+    """The state and the plain-words verdict (with the fix) for the envelope origin."""
+    from check_callout.net.dns import IMPLICIT, NO_ADDRESS, NULL_MX, NXDOMAIN
+    from check_callout.receiver import EXIM_ACCEPT, EXIM_DEFER
+
+    result = report.result
+    decision = result.decision
+    sender = result.sender.display
+    if decision.exim is None:
+        why = decision.reason
+        return UNKNOWN, f"{report.origin_text}: cannot tell whether {sender} passes callouts: {why}"
+    if decision.exim == EXIM_ACCEPT:
+        return OK, f"{report.origin_text}: {sender} passes callouts ({decision.reason})"
+    route = result.route
+    what = {
+        IMPLICIT: "no MX, and it ",  # the origin text just named the domain
+        NXDOMAIN: "",
+        NULL_MX: "",
+        NO_ADDRESS: "",
+    }.get(route.status, "")
+    verb = "defers (451)" if decision.exim == EXIM_DEFER else "rejects (550)"
+    shown = "" if sender == f"postmaster@{report.origin}" else f" ({sender})"
+    reason = decision.reason
+    outcomes = {a.outcome.describe(40) for a in decision.attempts}
+    if route.status == IMPLICIT and len(outcomes) == 1:  # the seed: say it short, the line is read first
+        reason = outcomes.pop()
+    text = f"{report.origin_text}{shown}: {what}{reason}: Exim {verb}"
+    fixes: list[str] = []
+    alt = report.alternative
+    if alt is not None:
+        template = _fix_template(report.info)
+        fix = template.format(alt=alt.sender.domain)
+        if alt.decision.exim == EXIM_ACCEPT:
+            fixes.append(fix + (", MX accepts)" if not fix.endswith("(") else "MX accepts)"))
+        else:
+            fixes.append(f"use a domain whose MX accepts ({alt.sender.domain} does not either)")
+    if route.status == IMPLICIT:
+        fixes.append(f"open port {report_port(result)}")
+    if fixes:
+        text += "; " + " or ".join(fixes)
+    return CRITICAL, text
+
+
+def _fix_template(info: Any) -> str:
+    """The MTA's own fix for its origin, or a generic one."""
+    from check_nullmailer.mta import REGISTRY
+
+    mta = REGISTRY.get(info.mta) if info is not None else None
+    return mta.fix if mta is not None else FIX_GENERIC
+
+
+def report_port(result: Any) -> int:
+    for dialogue in result.dialogues:
+        return int(dialogue.port)
+    return 25
+
+
+class CalloutQueueContext(nagiosplugin.Context):
+    def __init__(self) -> None:
+        super().__init__("callout_deferred")
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        queue = metric.value
+        count = queue.callout_deferred or 0
+        if count:
+            age = age_words(queue.oldest_callout)
+            return self.result_cls(
+                nagiosplugin.Critical,
+                f"{plural(count, 'queued message')} deferred by sender verify callouts (oldest {age})",
+                metric,
+            )
+        return self.result_cls(nagiosplugin.Ok, None, metric)
+
+    def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
+        return nagiosplugin.Performance("callout_deferred", metric.value.callout_deferred or 0, min=0)
+
+
+class DeferredContext(nagiosplugin.ScalarContext):
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        result = super().evaluate(metric, resource)
+        if result.state != nagiosplugin.Ok:
+            queue = resource.queue  # the LocalAudit's measured queue
+            age = f", oldest {age_words(queue.oldest_deferred)}" if queue is not None else ""
+            return self.result_cls(
+                result.state, f"{plural(metric.value, 'deferred message')} in the queue{age}", metric
+            )
+        return result
+
+
+# A queue that cannot be read because the MTA is down is news: nothing is sent.
+_MTA_DOWN = re.compile(r"mail system is down|not running|malformed showq", re.IGNORECASE)
+
+
+class QueueUnreadContext(nagiosplugin.Context):
+    """A queue that was not read: the MTA is down (WARNING), or it was skipped."""
+
+    def __init__(self) -> None:
+        super().__init__("queue_unread")
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        unread: QueueUnread = metric.value
+        if not unread.reason:
+            return self.result_cls(to_nagios(OK), "queue: skipped (no MTA found)", metric)
+        if _MTA_DOWN.search(unread.reason):
+            return self.result_cls(
+                to_nagios(WARNING), f"queue: the MTA is not running ({unread.reason})", metric
+            )
+        return self.result_cls(to_nagios(OK), f"queue: skipped ({unread.reason})", metric)

@@ -1,0 +1,81 @@
+"""The MTAs the local audit knows, one module each, and the registry over them.
+
+Each module (``postfix``, ``exim``, ``nullmailer``, ``ssmtp``, ``msmtp``, ``dma``,
+``opensmtpd``) reads that MTA's configuration and queue and knows the fix to suggest;
+it hands the audit one :class:`~check_nullmailer.mta.base.MTA`.  This module finds
+which one sends from this host (:func:`detect`) and reads it (:func:`read_config`,
+:func:`read_queue`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from check_nullmailer.host import under
+from check_nullmailer.mta.base import MTA, MTAInfo, QueueReport, Sources
+from check_nullmailer.mta.dma import DMA
+from check_nullmailer.mta.exim import EXIM
+from check_nullmailer.mta.msmtp import MSMTP
+from check_nullmailer.mta.nullmailer import NULLMAILER
+from check_nullmailer.mta.opensmtpd import OPENSMTPD
+from check_nullmailer.mta.postfix import POSTFIX
+from check_nullmailer.mta.ssmtp import SSMTP
+
+REGISTRY: dict[str, MTA] = {m.name: m for m in (POSTFIX, EXIM, NULLMAILER, SSMTP, MSMTP, DMA, OPENSMTPD)}
+MTAS = tuple(REGISTRY)
+LABELS = {name: m.label for name, m in REGISTRY.items()}
+
+
+class NoMTA(Exception):
+    """No supported MTA was found."""
+
+
+def installed(root: str = "/") -> list[str]:
+    """The MTAs whose configuration exists under ``root``, in :data:`MTAS` order."""
+    return [name for name, m in REGISTRY.items() if any(os.path.exists(under(root, p)) for p in m.markers)]
+
+
+def detect(root: str = "/") -> tuple[str, list[str]]:
+    """The MTA that sends from this host, and the others found.
+
+    When several are configured, the one ``/usr/sbin/sendmail`` points to wins.
+    """
+    found = installed(root)
+    if not found:
+        raise NoMTA(f"no MTA configuration found under {root} (looked for {', '.join(LABELS.values())})")
+    chosen = found[0]
+    if len(found) > 1:
+        try:
+            target = os.path.realpath(under(root, "/usr/sbin/sendmail"))
+        except OSError:
+            target = ""
+        for name in found:
+            hint = REGISTRY[name].sendmail_hint
+            if hint in os.path.basename(target) or f"/{hint}" in target:
+                chosen = name
+                break
+    return chosen, [name for name in found if name != chosen]
+
+
+def read_config(
+    mta: str,
+    root: str = "/",
+    *,
+    postfix_config: str | None = None,
+    exim_config: str | None = None,
+    deadline: float | None = None,
+) -> MTAInfo:
+    """Read one MTA's configuration (never raises for missing files)."""
+    return REGISTRY[mta].read_config(Sources(root, postfix_config, exim_config, deadline))
+
+
+def read_queue(
+    mta: str,
+    root: str = "/",
+    *,
+    postfix_config: str | None = None,
+    exim_config: str | None = None,
+    deadline: float | None = None,
+) -> QueueReport:
+    """The queue of ``mta``; raises :class:`~check_nullmailer.mta.base.QueueUnavailable`."""
+    return REGISTRY[mta].read_queue(Sources(root, postfix_config, exim_config, deadline))

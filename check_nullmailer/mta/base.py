@@ -1,0 +1,156 @@
+"""What every MTA module hands back, and the interface each one fills in.
+
+- :class:`MTAInfo`     what one MTA's configuration says (origin, listeners, relaying);
+- :class:`QueueReport` what its queue holds (deferred, deferred by callouts);
+- :class:`Sources`     where to read (``--root``, ``--postfix-config``, ``--exim-config``)
+  and until when;
+- :class:`MTA`         one MTA: its name and label, how to recognise it, its two
+  readers, the fix to suggest and the requeue hint.
+
+Value objects in ``check_nullmailer`` are dataclasses: this plugin reads files and runs
+commands, and its start-up is not dominated by imports the way check_callout's is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from check_callout.kit.text import sanitize
+
+# relay states, from the configuration
+RELAY_NONE = "none"  # relays only for local submitters (loopback) or authenticated users
+RELAY_NETWORKS = "networks"  # relays for listed networks beyond this host
+RELAY_OPEN = "open"  # relays for everyone
+RELAY_UNKNOWN = "unknown"
+
+# what receivers say when sender verification did not succeed
+CALLOUT_RE = re.compile(
+    r"sender verif|callout|unverified (?:sender )?address|sender address verification|verification failed",
+    re.IGNORECASE,
+)
+MAX_MESSAGES = 100_000  # queue entries parsed
+
+# Fixing the origin does not help mail already queued: it keeps its envelope sender.
+REQUEUE_GENERIC = "queued mail keeps its old envelope sender: after the fix it must be resubmitted"
+
+
+@dataclass
+class MTAInfo:
+    """What one MTA's configuration says; unknown values are ``None``."""
+
+    mta: str
+    origin: str | None = None  # the domain of locally generated envelope senders
+    origin_text: str = ""  # how it was derived, in the MTA's own words
+    listens: bool | None = None  # whether the configuration runs an SMTP listener
+    listen_public: bool | None = None  # ... on a non-loopback address
+    listen_text: str = ""
+    relay: str = RELAY_UNKNOWN
+    relay_text: str = ""
+    notes: list[str] = field(default_factory=list)  # skipped parts and problems
+    config: str = ""  # the directory or file that was read
+
+    @property
+    def label(self) -> str:
+        from check_nullmailer.mta import LABELS
+
+        return LABELS.get(self.mta, self.mta)
+
+
+def no_listener(info: MTAInfo) -> None:
+    """Mark a send-only MTA that has no SMTP server at all."""
+    info.listens = False
+    info.listen_public = False
+    info.listen_text = f"{info.label} has no SMTP server"
+    info.relay = RELAY_NONE
+    info.relay_text = "cannot relay (no SMTP server)"
+
+
+@dataclass
+class QueuedMessage:
+    """One queued message; ``reasons`` are the deferral texts (may be empty)."""
+
+    queue_id: str
+    queue: str
+    sender: str
+    age: float | None = None  # seconds since arrival
+    reasons: list[str] = field(default_factory=list)
+    frozen: bool = False
+
+    @property
+    def deferred(self) -> bool:
+        return self.queue == "deferred"
+
+    @property
+    def callout(self) -> bool:
+        return any(CALLOUT_RE.search(reason) for reason in self.reasons)
+
+
+@dataclass
+class QueueReport:
+    """Counts for the plugin; ``callout_deferred`` is None when reasons are not kept."""
+
+    source: str
+    messages: int = 0
+    deferred: int = 0
+    callout_deferred: int | None = 0
+    oldest_deferred: float = 0.0  # age in seconds of the oldest deferred message
+    oldest_callout: float = 0.0
+    examples: list[str] = field(default_factory=list)  # a few callout deferral texts
+    notes: list[str] = field(default_factory=list)
+
+
+class QueueUnavailable(Exception):
+    """The queue could not be read (tool missing, mail system down, no permission)."""
+
+
+def summarize(messages: list[QueuedMessage], source: str, reasons_known: bool = True) -> QueueReport:
+    report = QueueReport(source, messages=len(messages))
+    if not reasons_known:
+        report.callout_deferred = None
+    for msg in messages:
+        if not msg.deferred:
+            continue
+        report.deferred += 1
+        report.oldest_deferred = max(report.oldest_deferred, msg.age or 0.0)
+        if reasons_known and msg.callout:
+            report.callout_deferred = (report.callout_deferred or 0) + 1
+            report.oldest_callout = max(report.oldest_callout, msg.age or 0.0)
+            reason = next(r for r in msg.reasons if CALLOUT_RE.search(r))
+            if len(report.examples) < 3:
+                report.examples.append(
+                    f"{msg.queue_id} from <{sanitize(msg.sender, 80)}>: {sanitize(reason, 160)}"
+                )
+    return report
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the local audit reads (from the command line) and until when."""
+
+    root: str = "/"
+    postfix_config: str | None = None
+    exim_config: str | None = None
+    deadline: float | None = None
+
+
+def no_queue(name: str) -> QueueReport:
+    """The report of an MTA that has no queue: it delivers while the sender waits."""
+    report = QueueReport(f"{name} (no queue)", callout_deferred=0)
+    report.notes.append(f"{name} has no queue: it delivers while the sender waits")
+    return report
+
+
+@dataclass(frozen=True)
+class MTA:
+    """One MTA behind the interface the local audit uses."""
+
+    name: str
+    label: str
+    markers: tuple[str, ...]  # files whose presence says it is configured
+    sendmail_hint: str  # a word of the path /usr/sbin/sendmail resolves to
+    read_config: Callable[[Sources], MTAInfo]
+    read_queue: Callable[[Sources], QueueReport]
+    fix: str  # the origin fix, a template with {alt} (the suggested domain)
+    requeue: str = REQUEUE_GENERIC

@@ -1,0 +1,99 @@
+"""OpenSMTPD: ``smtpd.conf`` (listeners, relay actions, ``mail-from``); its queue is not read."""
+
+from __future__ import annotations
+
+from check_nullmailer.host import domain_of, first_word, is_loopback_word, local_hostname, read_text, under
+from check_nullmailer.mta.base import (
+    MTA,
+    RELAY_NETWORKS,
+    RELAY_NONE,
+    RELAY_OPEN,
+    MTAInfo,
+    QueueReport,
+    QueueUnavailable,
+)
+
+OPENSMTPD_CONFIGS = ("/etc/smtpd.conf", "/etc/smtpd/smtpd.conf", "/etc/mail/smtpd.conf")
+
+
+def read_config(root: str = "/") -> MTAInfo:
+    info = MTAInfo("opensmtpd")
+    text = None
+    for candidate in OPENSMTPD_CONFIGS:
+        path = under(root, candidate)
+        try:
+            text = read_text(path)
+            info.config = path
+            break
+        except OSError:
+            continue
+    if text is None:
+        info.notes.append("no smtpd.conf found")
+        return info
+    listens: list[str] = []
+    relay = RELAY_NONE
+    relay_text = "no match rule relays for other hosts"
+    relay_actions: set[str] = set()
+    mail_from = None
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        words = line.split()
+        if len(words) >= 3 and words[0] == "listen" and words[1] == "on":
+            listens.append(words[2])
+        if words[:1] == ["action"] and len(words) >= 3 and ("relay" in words[2:]):
+            relay_actions.add(words[1].strip('"'))
+            if "mail-from" in words:
+                mail_from = (
+                    words[words.index("mail-from") + 1].strip('"')
+                    if words.index("mail-from") + 1 < len(words)
+                    else None
+                )
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words[:1] != ["match"] or "action" not in words:
+            continue
+        action = words[words.index("action") + 1].strip('"') if words.index("action") + 1 < len(words) else ""
+        if action not in relay_actions or "auth" in words:
+            continue
+        if "from" in words and words.index("from") + 1 < len(words):
+            source = words[words.index("from") + 1]
+            if source == "any":
+                relay, relay_text = RELAY_OPEN, f"match from any ... action {action} relays for everyone"
+                break
+            if source == "src":
+                relay, relay_text = RELAY_NETWORKS, f"match from src ... action {action}"
+    info.listens = bool(listens)
+    info.listen_public = any(not is_loopback_word(w) for w in listens)
+    info.listen_text = "listen on " + ", ".join(listens) if listens else "no listen directive"
+    info.relay, info.relay_text = relay, relay_text
+    if mail_from:
+        info.origin, info.origin_text = domain_of(mail_from), f"OpenSMTPD mail-from {mail_from}"
+    else:
+        for candidate in ("/etc/mail/mailname", "/etc/mailname"):
+            try:
+                name = first_word(under(root, candidate))
+            except OSError:
+                continue
+            if name:
+                info.origin, info.origin_text = name.lower(), f"OpenSMTPD {candidate} = {name}"
+                break
+        else:
+            host, where = local_hostname(root)
+            info.origin, info.origin_text = host.lower(), f"OpenSMTPD: no mailname, {where} = {host}"
+    return info
+
+
+def read_queue(root: str = "/") -> QueueReport:
+    """Not supported yet: say so (the plugin names the part as skipped)."""
+    raise QueueUnavailable("reading the opensmtpd queue is not supported")
+
+
+OPENSMTPD = MTA(
+    name="opensmtpd",
+    label="OpenSMTPD",
+    markers=OPENSMTPD_CONFIGS,
+    sendmail_hint="smtpctl",
+    read_config=lambda src: read_config(src.root),
+    read_queue=lambda src: read_queue(src.root),
+    fix="add mail-from @{alt} to the relay action (",
+)

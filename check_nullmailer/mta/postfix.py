@@ -1,0 +1,329 @@
+"""Postfix: ``postconf`` (``-c DIR``) when available, else ``main.cf`` parsed here;
+the queue through ``postqueue -j``.
+
+Only ``postconf`` knows the compiled-in defaults and the expansion rules, so it is asked
+first; the small parser of ``main.cf`` is the fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+
+from check_callout.kit.text import sanitize
+from check_nullmailer.host import (
+    find_tool,
+    first_word,
+    is_loopback_word,
+    local_hostname,
+    network_reach,
+    read_text,
+    run_command,
+    under,
+    why,
+)
+from check_nullmailer.mta.base import (
+    MAX_MESSAGES,
+    MTA,
+    RELAY_NETWORKS,
+    RELAY_NONE,
+    RELAY_OPEN,
+    RELAY_UNKNOWN,
+    MTAInfo,
+    QueuedMessage,
+    QueueReport,
+    QueueUnavailable,
+    Sources,
+    summarize,
+)
+
+POSTFIX_PARAMS = (
+    "myorigin",
+    "myhostname",
+    "mydomain",
+    "inet_interfaces",
+    "mynetworks",
+    "mynetworks_style",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+    "masquerade_domains",
+)
+_EXPAND = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|\(([A-Za-z0-9_]+)\)|([A-Za-z0-9_]+))")
+
+
+def expand_postfix(value: str, params: dict[str, str], depth: int = 0) -> str:
+    """Expand ``$name``, ``${name}`` and ``$(name)`` (bounded depth)."""
+    if depth > 10 or "$" not in value:
+        return value
+
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2) or match.group(3)
+        return expand_postfix(params.get(name, ""), params, depth + 1)
+
+    return _EXPAND.sub(repl, value)
+
+
+def parse_main_cf(text: str) -> dict[str, str]:
+    """``name = value`` pairs of main.cf, joining continuation lines."""
+    params: dict[str, str] = {}
+    name: str | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[0] in " \t" and name is not None:
+            params[name] += " " + line.strip()
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            name = None
+            continue
+        name = key.strip()
+        params[name] = value.strip()
+    return params
+
+
+def _postfix_defaults(root: str, params: dict[str, str]) -> dict[str, str]:
+    host, _ = local_hostname(root)
+    defaults = {
+        "myhostname": host if "." in host else f"{host}.localdomain",
+        "myorigin": "$myhostname",
+        "inet_interfaces": "all",
+        "smtpd_recipient_restrictions": "",
+    }
+    hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
+    defaults["mydomain"] = hostname.partition(".")[2] or "localdomain"
+    level = params.get("compatibility_level", "0").split(".")[0]
+    modern = level.isdigit() and int(level) >= 2
+    defaults["mynetworks_style"] = "host" if modern else "subnet"
+    defaults["smtpd_relay_restrictions"] = (
+        "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
+        if level.isdigit() and int(level) >= 1
+        else ""
+    )
+    return defaults
+
+
+def _postconf_values(tool: str, confdir: str, expand: bool, deadline: float | None) -> dict[str, str]:
+    argv = [tool, "-c", confdir]
+    if expand:
+        argv.append("-x")
+    rc, out, err = run_command(argv + list(POSTFIX_PARAMS), deadline)
+    values: dict[str, str] = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition(" = ")
+        if sep:
+            values[key.strip()] = value.strip()
+        elif line.endswith(" ="):
+            values[line[:-2].strip()] = ""
+    if rc != 0 and not values:
+        raise OSError(0, sanitize(err.strip().splitlines()[-1] if err.strip() else f"exit {rc}", 160))
+    return values
+
+
+def _master_cf_ports(text: str) -> list[str]:
+    """The SMTP services (``smtp``, ``submission``, ``smtps``, ports) of master.cf."""
+    found: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line[0] in "# \t":
+            continue
+        fields = line.split()
+        if len(fields) < 8 or fields[1] != "inet":
+            continue
+        service = fields[0].rpartition(":")[2]
+        if service in ("smtp", "25", "submission", "587", "smtps", "465", "submissions"):
+            found.append(fields[0])
+    return found
+
+
+def read_config(
+    root: str = "/", confdir: str | None = None, deadline: float | None = None, postconf: str | None = "auto"
+) -> MTAInfo:
+    """Postfix: ``postconf`` (``-c DIR``) when available, else main.cf parsed here."""
+    info = MTAInfo("postfix")
+    confdir = confdir or under(root, "/etc/postfix")
+    info.config = confdir
+    tool = find_tool(("postconf",)) if postconf == "auto" else postconf
+    main_cf = os.path.join(confdir, "main.cf")
+    if not os.access(main_cf, os.R_OK):
+        # postconf would exit fatally, after the one-second pause of every Postfix fatal error
+        reason = "not found" if not os.path.exists(main_cf) else "not readable"
+        info.notes.append(f"{main_cf}: {reason}")
+        return info
+    raw: dict[str, str] | None = None
+    expanded: dict[str, str] | None = None
+    if tool:
+        try:
+            raw = _postconf_values(tool, confdir, False, deadline)
+            try:
+                expanded = _postconf_values(tool, confdir, True, deadline)
+            except (OSError, subprocess.SubprocessError):
+                expanded = None  # postconf older than 2.9 has no -x
+        except (OSError, subprocess.SubprocessError) as exc:
+            info.notes.append(f"postconf failed ({sanitize(str(exc), 120)}); main.cf parsed instead")
+            raw = None
+    if raw is None:
+        try:
+            params = parse_main_cf(read_text(os.path.join(confdir, "main.cf")))
+        except OSError as exc:
+            info.notes.append(f"{os.path.join(confdir, 'main.cf')}: {why(exc)}")
+            return info
+        raw = {**_postfix_defaults(root, params), **params}
+    if expanded is None:
+        expanded = {key: expand_postfix(value, raw) for key, value in raw.items()}
+
+    # envelope origin
+    shown = raw.get("myorigin", "$myhostname")
+    value = expanded.get("myorigin", "")
+    text = f"Postfix myorigin = {shown}"
+    if value.startswith("/"):
+        try:
+            from_file = first_word(under(root, value))
+        except OSError as exc:
+            info.notes.append(f"myorigin names {value}, which cannot be read: {why(exc)}")
+            from_file = None
+        if from_file:
+            text += f" = {from_file}" if shown == value else f" = {value} = {from_file}"
+            value = from_file
+        else:
+            value = ""
+    elif value and value != shown:
+        text += f" = {value}"
+    if value:
+        info.origin = value.rstrip(".").lower()
+        info.origin_text = text
+    masq = expanded.get("masquerade_domains", "").strip()
+    if masq:
+        info.notes.append(f"masquerade_domains = {sanitize(masq, 80)} may rewrite senders (not evaluated)")
+
+    # exposure
+    try:
+        services = _master_cf_ports(read_text(os.path.join(confdir, "master.cf")))
+        info.listens = bool(services)
+        if not services:
+            info.listen_text = "master.cf has no smtp/submission/smtps inet service"
+    except OSError as exc:
+        info.notes.append(f"{os.path.join(confdir, 'master.cf')}: {why(exc)}")
+        services = []
+    interfaces = expanded.get("inet_interfaces", "all")
+    words = [w for w in re.split(r"[\s,]+", interfaces) if w]
+    if info.listens is not False:
+        info.listen_public = not all(is_loopback_word(w) for w in words) if words else True
+        info.listen_text = f"inet_interfaces = {sanitize(interfaces, 80)}"
+        if services:
+            info.listen_text += f" ({', '.join(services[:4])} in master.cf)"
+
+    networks = [w for w in re.split(r"[\s,]+", expanded.get("mynetworks", "")) if w]
+    reach = {item: network_reach(item) for item in networks}
+    relay_list = expanded.get("smtpd_relay_restrictions", "")
+    items = [w for w in re.split(r"[\s,]+", relay_list) if w]
+    if not items:
+        items = [w for w in re.split(r"[\s,]+", expanded.get("smtpd_recipient_restrictions", "")) if w]
+    gate = next(
+        (i for i, w in enumerate(items) if w in ("reject_unauth_destination", "defer_unauth_destination")),
+        None,
+    )
+    before = items if gate is None else items[:gate]
+    if "permit" in before:
+        info.relay = RELAY_OPEN
+        info.relay_text = f"smtpd_relay_restrictions permits everyone ({sanitize(relay_list, 80)})"
+    elif "permit_mynetworks" in before and any(v == "all" for v in reach.values()):
+        info.relay = RELAY_OPEN
+        info.relay_text = f"mynetworks = {sanitize(' '.join(networks), 80)} includes every address"
+    elif "permit_mynetworks" in before and any(v == "net" for v in reach.values()):
+        info.relay = RELAY_NETWORKS
+        wide = [k for k, v in reach.items() if v == "net"]
+        info.relay_text = f"relays for mynetworks {sanitize(' '.join(wide), 80)}"
+    elif "permit_mynetworks" in before and any(v == "other" for v in reach.values()):
+        info.relay = RELAY_UNKNOWN
+        info.relay_text = f"mynetworks = {sanitize(' '.join(networks), 80)} (tables not evaluated)"
+    else:
+        info.relay = RELAY_NONE
+        info.relay_text = "relays only for this host" + (
+            " and authenticated clients" if "permit_sasl_authenticated" in before else ""
+        )
+    return info
+
+
+# -- the queue ------------------------------------------------------------------------
+
+
+def parse_postqueue_json(text: str, now: float | None = None) -> tuple[list[QueuedMessage], int]:
+    """Messages of ``postqueue -j`` output, and the number of lines that were not JSON."""
+    now = time.time() if now is None else now
+    messages: list[QueuedMessage] = []
+    bad = 0
+    for number, line in enumerate(text.splitlines()):
+        if number >= MAX_MESSAGES:
+            break
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not an object")
+            recipients = item.get("recipients") or []
+            reasons = [
+                str(r.get("delay_reason", ""))
+                for r in recipients
+                if isinstance(r, dict) and r.get("delay_reason")
+            ]
+            arrival = item.get("arrival_time")
+            age = max(0.0, now - float(arrival)) if isinstance(arrival, (int, float)) else None
+            messages.append(
+                QueuedMessage(
+                    queue_id=str(item.get("queue_id", "?")),
+                    queue=str(item.get("queue_name", "?")),
+                    sender=str(item.get("sender", "")),
+                    age=age,
+                    reasons=reasons,
+                )
+            )
+        except (ValueError, TypeError):
+            bad += 1
+    return messages, bad
+
+
+def read_queue(confdir: str | None, deadline: float | None) -> QueueReport:
+    tool = find_tool(("postqueue",))
+    if not tool:
+        raise QueueUnavailable("postqueue not found")
+    argv = [tool] + (["-c", confdir] if confdir else []) + ["-j"]
+    try:
+        rc, out, err = run_command(argv, deadline)
+    except subprocess.TimeoutExpired:
+        raise QueueUnavailable("postqueue -j did not answer in time") from None
+    except OSError as exc:
+        raise QueueUnavailable(f"postqueue: {exc.strerror or exc}") from None
+    if rc != 0:
+        last = err.strip().splitlines()[-1] if err.strip() else f"exit status {rc}"
+        raise QueueUnavailable(f"postqueue -j: {sanitize(last, 160)}")
+    messages, bad = parse_postqueue_json(out)
+    report = summarize(messages, "postqueue -j")
+    if bad:
+        report.notes.append(f"{bad} lines of postqueue -j were not JSON")
+    return report
+
+
+def _config(src: Sources) -> MTAInfo:
+    return read_config(src.root, src.postfix_config, src.deadline)
+
+
+def _queue(src: Sources) -> QueueReport:
+    confdir = src.postfix_config or (None if src.root in ("", "/") else under(src.root, "/etc/postfix"))
+    return read_queue(confdir, src.deadline)
+
+
+POSTFIX = MTA(
+    name="postfix",
+    label="Postfix",
+    markers=("/etc/postfix/main.cf",),
+    sendmail_hint="postfix",
+    read_config=_config,
+    read_queue=_queue,
+    fix="set myorigin = $mydomain ({alt}",
+    requeue="queued mail keeps its old envelope sender: after the fix, rewrite it with "
+            "masquerade_domains = $mydomain and requeue it (postsuper -r ALL), then postqueue -f",
+)
