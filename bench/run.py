@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks for check_callout; prints a table (medians) and the machine it ran on.
 
-    python bench/run.py [--runs N] [--only cold,latency,senders,cpu]
+    python -m bench.run [--runs N] [--only cold,latency,senders,cpu]
 
 Everything runs on loopback: the bench starts its own DNS and SMTP servers (the test
 helpers in tests/servers.py) and, for latency, delaying TCP proxies in front of them.
@@ -34,10 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from hostile import measure as hostile_measure  # noqa: E402
-from servers import Behaviour, DNSTestServer, SMTPTestServer, free_port  # noqa: E402
-
 from check_callout.probe import ProbeSettings, run_dialogue  # noqa: E402
+from tests.support.hostile import measure as hostile_measure  # noqa: E402
+from tests.support.servers import Behaviour, DNSTestServer, SMTPTestServer, free_port  # noqa: E402
 
 PY = sys.executable
 CHECK_SMTP = "/usr/lib/nagios/plugins/check_smtp"

@@ -19,7 +19,6 @@ from check_callout.kit.cli import (
     add_port_option,
     add_run_options,
     add_smtp_options,
-    check_argv,
     nagios_range,
 )
 from check_callout.kit.runner import execute, plugin_main
@@ -77,14 +76,8 @@ def build_parser() -> PluginArgumentParser:
     return parser
 
 
-def parse_arguments(argv: Sequence[str]) -> Settings:
-    """The command line, validated once and frozen (raises UsageError)."""
-    check_argv(argv)
-    return from_arguments(build_parser().parse_args(argv))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    plugin_main(NAME, parse_arguments, run, argv)
+    plugin_main(NAME, build_parser, from_arguments, run, argv)
 
 
 def run(settings: Settings, start: float) -> None:

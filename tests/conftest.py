@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import io
-import sys
 from contextlib import redirect_stdout
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-
-@dataclass
-class PluginRun:
-    code: int
-    output: str
-
-    @property
-    def first_line(self) -> str:
-        return self.output.splitlines()[0] if self.output else ""
-
-    @property
-    def perfdata(self) -> dict[str, str]:
-        _, _, perf = self.first_line.partition(" | ")
-        items = {}
-        for item in perf.split():
-            label, _, value = item.partition("=")
-            items[label.strip("'")] = value
-        return items
+from tests.support.output import PluginOutput as PluginRun
 
 
 def run_main(main, args: list[str]) -> PluginRun:

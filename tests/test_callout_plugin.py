@@ -9,7 +9,8 @@ import sys
 import time
 
 import pytest
-from servers import (
+
+from tests.support.servers import (
     DROP,
     NXDOMAIN,
     SERVFAIL,

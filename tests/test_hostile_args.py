@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hostile import assert_well_formed, callout
-from servers import closed_port
+
+from tests.support.hostile import assert_well_formed, callout
+from tests.support.servers import closed_port
 
 PORT = str(closed_port())
 LONG_LABEL = "a" * 64

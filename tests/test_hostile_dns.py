@@ -11,8 +11,8 @@ import re
 import sys
 
 import pytest
-from hostile import (
-    ROOT,
+
+from tests.support.hostile import (
     Namespace,
     ProcessRun,
     TruncatingDNSServer,
@@ -21,7 +21,7 @@ from hostile import (
     dialogue,
     netns_available,
 )
-from servers import DNSTestServer, RawServer, free_port
+from tests.support.servers import DNSTestServer, RawServer, free_port
 
 T = 3
 ACCEPT = "127.0.0.31"  # an accepting server
@@ -147,7 +147,7 @@ def namespace():
 def test_hostile_mx_on_private_or_link_local_address(namespace, address):
     """MX 10 on a non-public address (unroutable in the namespace), MX 20 accepts."""
     for extra, warns in (([], True), (["--allow-private"], False)):
-        done = namespace.run([sys.executable, str(ROOT / "tests" / "hostile.py"), "private", address, *extra])
+        done = namespace.run([sys.executable, "-m", "tests.support.hostile", "private", address, *extra])
         assert done.returncode == 0, done.stderr
         run = ProcessRun(**json.loads(done.stdout))
         assert_well_formed(run, timeout=3)

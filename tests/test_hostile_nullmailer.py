@@ -4,8 +4,9 @@ check_callout: tests/hostile.py assert_well_formed)."""
 from __future__ import annotations
 
 import pytest
-from hostile import NASTY_TEXT, assert_well_formed, dialogue, drip, flood, nullmailer, tarpit
-from servers import RawServer, free_port
+
+from tests.support.hostile import NASTY_TEXT, assert_well_formed, dialogue, drip, flood, nullmailer, tarpit
+from tests.support.servers import RawServer, free_port
 
 T = 2
 HOST = "127.0.0.1"

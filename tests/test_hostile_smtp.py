@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from hostile import (
+
+from tests.support.hostile import (
     FIRST_LINE,
     NASTY_TEXT,
     assert_well_formed,
@@ -22,7 +23,7 @@ from hostile import (
     send_and_close,
     tarpit,
 )
-from servers import RawServer, free_port
+from tests.support.servers import RawServer, free_port
 
 T = 2  # -t for every case: the suite stays fast, the bounds stay tight
 HOST = "127.0.0.1"
@@ -113,8 +114,8 @@ def test_hostile_starttls_then_silence(port):
     """STARTTLS is answered 220, then the server never takes part in the handshake."""
 
     def script(conn):
-        from hostile import _wait_for_close
-        from servers import read_command
+        from tests.support.hostile import _wait_for_close
+        from tests.support.servers import read_command
 
         conn.sendall(b"220 hostile.test ESMTP\r\n")
         for _ in range(10):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_nullmailer_servers import write
 
 from check_nullmailer import host, mta
 from check_nullmailer.mta import base, dma, exim, msmtp, nullmailer, opensmtpd, postfix, ssmtp
+from tests.support.relay_servers import write
 
 DEBIAN_MAIN_CF = """\
 # See /usr/share/postfix/main.cf.dist for a commented, more complete version

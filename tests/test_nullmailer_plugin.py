@@ -9,7 +9,10 @@ import sys
 import time
 
 import pytest
-from test_nullmailer_servers import (
+
+from check_nullmailer import plugin
+from tests.support.output import first_line
+from tests.support.relay_servers import (
     auth_only,
     closed_port,
     closed_relay,
@@ -20,8 +23,6 @@ from test_nullmailer_servers import (
     write,
 )
 
-from check_nullmailer import plugin
-
 HEAD4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 
 
@@ -30,10 +31,6 @@ def run(args: list[str], capsys) -> tuple[int, str]:
         plugin.main(args)
     out = capsys.readouterr().out
     return exc.value.code, out
-
-
-def first_line(out: str) -> str:
-    return out.splitlines()[0]
 
 
 # -- command line ------------------------------------------------------------------------------

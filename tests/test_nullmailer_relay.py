@@ -8,7 +8,13 @@ import threading
 import time
 
 import pytest
-from test_nullmailer_servers import (
+
+from check_callout.kit.states import CRITICAL, OK, WARNING
+from check_callout.net.smtp import Reply
+from check_nullmailer import relay
+from check_nullmailer.relay import TESTS, classify, run_battery
+from check_nullmailer.relay_verdict import judge_port
+from tests.support.relay_servers import (
     auth_only,
     closed_port,
     closed_relay,
@@ -20,12 +26,6 @@ from test_nullmailer_servers import (
     postfix_default,
     smtp_server,
 )
-
-from check_callout.kit.states import CRITICAL, OK, WARNING
-from check_callout.net.smtp import Reply
-from check_nullmailer import relay
-from check_nullmailer.relay import TESTS, classify, run_battery
-from check_nullmailer.relay_verdict import judge_port
 
 
 def battery(port: int, mode: str = "plain", **kwargs) -> relay.Battery:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
-from servers import Behaviour, RawServer, SMTPTestServer, closed_port, free_port, read_command, scripted_smtp
 
 from check_callout.net.smtp import ProbeError, SMTPSession
 from check_callout.probe import ProbeSettings, run_dialogue
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNREACHABLE
+from tests.support.servers import (
+    Behaviour,
+    RawServer,
+    SMTPTestServer,
+    closed_port,
+    free_port,
+    read_command,
+    scripted_smtp,
+)
 
 HOST = "127.0.0.1"
 

@@ -28,19 +28,22 @@ def fail_unknown(name: str, reason: str) -> NoReturn:
 
 def plugin_main(
     name: str,
-    parse: Callable[[Sequence[str]], Any],
+    build_parser: Callable[[], Any],
+    settle: Callable[[Any], Any],
     run: Callable[[Any, float], None],
     argv: Sequence[str] | None = None,
 ) -> None:
-    """Parse, run, and turn every failure into one UNKNOWN line (exit 3)."""
+    """Parse the command line, freeze it into settings (``settle`` validates, raising
+    UsageError), run, and turn every failure into one UNKNOWN line (exit 3)."""
     import time
 
-    from check_callout.kit.cli import verbosity_of
+    from check_callout.kit.cli import check_argv, verbosity_of
 
     start = time.monotonic()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        run(parse(argv), start)
+        check_argv(argv)
+        run(settle(build_parser().parse_args(argv)), start)
     except UsageError as exc:
         fail_unknown(name, str(exc))
     except SystemExit:

@@ -8,20 +8,32 @@ reason; when the environment variable ``CI`` is set, that is an error instead.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import subprocess
 import sys
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "contrib" / "lab"))
+from tests.support.ci import require
+from tests.support.output import first_line
 
-import lab as lab_module  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_lab() -> types.ModuleType:
+    """contrib/lab/lab.py is a script beside labctl, not a package: load it by path."""
+    spec = importlib.util.spec_from_file_location("lab", REPO / "contrib" / "lab" / "lab.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lab"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+lab_module = _load_lab()
 
 #: deadline of one plugin run (the plugins' own -t is lower)
 CHECK_TIMEOUT = 90.0
@@ -29,18 +41,11 @@ CHECK_TIMEOUT = 90.0
 LOCK_WAIT = 120.0
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"lab prerequisites missing in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def lab():
     """Build the lab once per session; tear it down afterwards."""
     missing = lab_module.missing_prerequisites()
-    if missing:
-        _unavailable("real-MTA lab: " + "; ".join(missing))
+    require(not missing, "real-MTA lab: " + "; ".join(missing))
     with lab_module.LabLock(timeout=LOCK_WAIT):
         try:
             lab_module.up()
@@ -59,7 +64,7 @@ class CheckResult:
 
     @property
     def first_line(self) -> str:
-        return self.stdout.splitlines()[0] if self.stdout else ""
+        return first_line(self.stdout)
 
     def exim_actions(self) -> list[str]:
         """The ``exim: accept|defer|reject`` words of the long output."""
@@ -72,7 +77,7 @@ class CheckResult:
 
 def _plugin_available(package: str) -> None:
     if importlib.util.find_spec(f"{package}.plugin") is None:
-        _unavailable(f"{package}.plugin is not importable (pip install -e .)")
+        require(False, f"{package}.plugin is not importable (pip install -e .)")
 
 
 def run_plugin(node: str, package: str, *args: str) -> CheckResult:

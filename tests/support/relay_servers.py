@@ -18,18 +18,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.support.servers import closed_port, free_port  # noqa: F401  (re-exported for the relay tests)
+
 Policy = Callable[[str, str], str]  # (phase, address) -> reply, "" for the default
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound then released)."""
-    return free_port()
 
 
 def _foreign(address: str, own: tuple[str, ...]) -> bool:

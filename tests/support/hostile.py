@@ -21,9 +21,17 @@ from pathlib import Path
 
 from dnslib import DNSRecord
 from dnslib.server import DNSHandler, DNSServer
-from servers import DNSTestServer, ZoneResolver, _QuietLogger, free_port, read_command, scripted_smtp
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.servers import (
+    DNSTestServer,
+    ZoneResolver,
+    _QuietLogger,
+    free_port,
+    read_command,
+    scripted_smtp,
+)
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 # A plugin line as monitoring systems parse it: NAME STATE - text [| perfdata]
 LABEL = r"(?:'[^'=]+'|[^ '=|]+)"
@@ -361,7 +369,7 @@ class Namespace:
 
 def private_scenario(address: str, extra: list[str]) -> dict[str, object]:
     """Inside a namespace: MX 10 at ``address`` (non-public), MX 20 on loopback accepting."""
-    from servers import RawServer
+    from tests.support.servers import RawServer
 
     port = free_port()
     zone = {"private.test": [("MX", (10, "mx1.private.test")), ("MX", (20, "mx2.private.test"))],
@@ -373,9 +381,8 @@ def private_scenario(address: str, extra: list[str]) -> dict[str, object]:
     return run.__dict__
 
 
-if __name__ == "__main__":  # python tests/hostile.py private ADDRESS [plugin args]: one JSON line
+if __name__ == "__main__":  # python -m tests.support.hostile private ADDRESS [plugin args]: one JSON line
     import json
 
-    sys.path.insert(0, str(Path(__file__).parent))
     if sys.argv[1] == "private":
         print(json.dumps(private_scenario(sys.argv[2], sys.argv[3:])))
