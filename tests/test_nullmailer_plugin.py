@@ -16,12 +16,12 @@ from tests.support.relay_servers import (
     auth_only,
     closed_port,
     closed_relay,
-    dns_zone,
     greylisting,
     open_relay,
     smtp_server,
     write,
 )
+from tests.support.servers import DNSTestServer
 
 HEAD4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 
@@ -200,18 +200,18 @@ def accept_postmaster_at_example_com(phase: str, address: str) -> str:
     return ""
 
 
-RECORDS = {
-    ("example.com.", "MX"): ["10 mx.example.com."],
-    ("mx.example.com.", "A"): ["127.0.0.1"],
-    ("web1.example.com.", "A"): ["127.0.0.2"],  # no MX; nothing listens on 127.0.0.2
+ZONE = {
+    "example.com": [("MX", (10, "mx.example.com"))],
+    "mx.example.com": [("A", "127.0.0.1")],
+    "web1.example.com": [("A", "127.0.0.2")],  # no MX; nothing listens on 127.0.0.2
 }
 
 
 @pytest.fixture(scope="module")
 def receivers():
     with smtp_server(accept_postmaster_at_example_com) as (port, _handler):
-        with dns_zone(RECORDS) as dns_port:
-            yield ["--nameserver", "127.0.0.1", "--dns-port", str(dns_port), "-p", str(port), "-t", "10"]
+        with DNSTestServer(ZONE) as dns:
+            yield [*dns.args, "-p", str(port), "-t", "10"]
 
 
 def nullmailer_tree(root, me: str = "web1", domain: str = "example.com") -> None:

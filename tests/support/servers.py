@@ -6,7 +6,9 @@ Nothing here patches sockets: the plugins talk to these servers over real TCP/UD
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -54,9 +56,13 @@ def closed_port(address: str = "127.0.0.1") -> int:
 # --------------------------------------------------------------------------- SMTP
 
 
+Policy = Callable[[str, str], str]  # (phase, address) -> reply; "" means the default reply
+DEFAULT_REPLIES = {"mail": "250 OK", "rcpt": "250 Accepted"}
+
+
 @dataclass
 class Behaviour:
-    """How an aiosmtpd server answers. Replies are full SMTP reply strings."""
+    """A policy with fixed replies: full SMTP reply strings, per recipient local part."""
 
     mail: str = "250 2.1.0 Ok"
     rcpt: str = "250 2.1.5 Ok"
@@ -64,33 +70,55 @@ class Behaviour:
     ident: str = "mx.test ESMTP"
     pipelining: bool = False  # advertise PIPELINING, as Postfix and Exim do
 
+    def __call__(self, phase: str, address: str) -> str:
+        if phase == "mail":
+            return self.mail
+        return self.rcpt_for.get(address.rpartition("@")[0], self.rcpt)
 
-class RecordingHandler:
-    """aiosmtpd handler that answers per :class:`Behaviour` and records commands."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
+class PolicyHandler:
+    """aiosmtpd handler that answers MAIL and RCPT by a policy and records every command.
+
+    ``max_syntax_errors`` plays Exim's ``smtp_max_synprot_errors``: after that many 501
+    replies the connection is dropped.
+    """
+
+    def __init__(self, policy: Policy, pipelining: bool = False, max_syntax_errors: int = 0) -> None:
+        self.policy = policy
+        self.pipelining = pipelining
+        self.max_syntax_errors = max_syntax_errors
         self.commands: list[str] = []
+        self.connections = 0
         self.data_seen = False
 
+    def _syntax_error(self, server, session) -> str | None:
+        count = getattr(session, "syntax_errors", 0) + 1
+        session.syntax_errors = count
+        if self.max_syntax_errors and count >= self.max_syntax_errors:
+            asyncio.get_event_loop().call_soon(server.transport.close)
+            return "550 Too many syntax or protocol errors"
+        return None
+
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
         self.commands.append(f"EHLO {hostname}")
         session.host_name = hostname
-        if self.behaviour.pipelining:
+        if self.pipelining:
             responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.commands.append(f"MAIL {address}")
-        reply = self.behaviour.mail
+        reply = self.policy("mail", address) or DEFAULT_REPLIES["mail"]
+        if reply.startswith("501"):
+            return self._syntax_error(server, session) or reply
         if reply.startswith("250"):
             envelope.mail_from = address
         return reply
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.commands.append(f"RCPT {address}")
-        local = address.rpartition("@")[0]
-        reply = self.behaviour.rcpt_for.get(local, self.behaviour.rcpt)
+        reply = self.policy("rcpt", address) or DEFAULT_REPLIES["rcpt"]
         if reply.startswith("25"):
             envelope.rcpt_tos.append(address)
         return reply
@@ -99,33 +127,46 @@ class RecordingHandler:
         self.commands.append("RSET")
         return "250 2.0.0 Ok"
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # never reached by the checks
         self.data_seen = True
         self.commands.append("DATA")
         return "554 5.7.1 test server takes no data"
 
 
+def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server-side TLS context for a test certificate."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert), str(key))
+    return ctx
+
+
 class SMTPTestServer:
-    """An aiosmtpd server on ``address``:``port`` (``tls`` = (cert, key) offers STARTTLS)."""
+    """The tests' one SMTP server: aiosmtpd on ``address``:``port`` answering by ``policy``
+    (a :class:`Behaviour` by default). ``tls`` = (cert, key) offers STARTTLS, or speaks
+    TLS from the first byte with ``implicit_tls``."""
 
-    def __init__(self, address: str, port: int, behaviour: Behaviour | None = None,
-                 tls: tuple[Path, Path] | None = None) -> None:
-        self.handler = RecordingHandler(behaviour or Behaviour())
-        kwargs = {}
-        if tls is not None:
-            import ssl
-
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(str(tls[0]), str(tls[1]))
-            kwargs["tls_context"] = ctx
-            kwargs["require_starttls"] = False
-        ident = self.handler.behaviour.ident
+    def __init__(self, address: str, port: int, policy: Policy | None = None,
+                 tls: tuple[Path, Path] | None = None, *, implicit_tls: bool = False,
+                 ident: str | None = None, max_syntax_errors: int = 0) -> None:
+        policy = policy if policy is not None else Behaviour()
+        pipelining = getattr(policy, "pipelining", False)
+        self.handler = PolicyHandler(policy, pipelining, max_syntax_errors)
+        ident = ident or getattr(policy, "ident", "mx.test ESMTP test")
+        kwargs: dict = {}
+        if tls is not None and implicit_tls:
+            ssl_context = tls_context(*tls)
+        else:
+            ssl_context = None
+            if tls is not None:
+                kwargs["tls_context"] = tls_context(*tls)
+                kwargs["require_starttls"] = False
 
         class _Controller(Controller):
             def factory(self):
-                return SMTP(self.handler, ident=ident, **kwargs)
+                return SMTP(self.handler, ident=ident, hostname="mx.test", **kwargs)
 
-        self.controller = _Controller(self.handler, hostname=address, port=port, ready_timeout=5)
+        self.controller = _Controller(self.handler, hostname=address, port=port, ready_timeout=5,
+                                      ssl_context=ssl_context, server_hostname="mx.test")
         self.address, self.port = address, port
 
     def __enter__(self) -> SMTPTestServer:
