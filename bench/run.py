@@ -86,8 +86,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}")
+    return (
+        f"{model}, {os.cpu_count()} cores; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 # --------------------------------------------------------------------------- delaying proxy
@@ -136,8 +138,11 @@ class DelayProxy:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(self._pipe(reader, up_writer, 0.0), self._pipe(up_reader, writer, self.delay),
-                             return_exceptions=True)
+        await asyncio.gather(
+            self._pipe(reader, up_writer, 0.0),
+            self._pipe(up_reader, writer, self.delay),
+            return_exceptions=True,
+        )
 
     def __enter__(self) -> DelayProxy:
         self.thread.start()
@@ -165,8 +170,10 @@ ROWS: list[tuple[str, str, str, str]] = []  # measurement, result, target, met?
 
 def row(what: str, result: str, target: str = "", met: bool | None = None) -> None:
     ROWS.append((what, result, target, "" if met is None else ("yes" if met else "NO")))
-    print(f"  {what}: {result}" + (f"  (target {target}: {'met' if met else 'NOT met'})" if target else ""),
-          flush=True)
+    print(
+        f"  {what}: {result}" + (f"  (target {target}: {'met' if met else 'NOT met'})" if target else ""),
+        flush=True,
+    )
 
 
 def bench_cold(runs: int) -> None:
@@ -236,8 +243,19 @@ def bench_latency(runs: int) -> None:
             settings = ProbeSettings(port=port, helo="monitor.test", timeout=30, connect_timeout=5)
             singles: list[list[float]] = [[] for _ in addresses]
             sequential, parallel, decided = [], [], []
-            argv = [console_script("check_callout"), "-s", "alice@far.test", "-p", str(port), *dns.args,
-                    "--helo", "monitor.test", "--allow-private", "-t", "20"]
+            argv = [
+                console_script("check_callout"),
+                "-s",
+                "alice@far.test",
+                "-p",
+                str(port),
+                *dns.args,
+                "--helo",
+                "monitor.test",
+                "--allow-private",
+                "-t",
+                "20",
+            ]
             for _ in range(runs):
                 start = time.monotonic()
                 for i, address in enumerate(addresses):  # as Exim: one host after another
@@ -256,8 +274,12 @@ def bench_latency(runs: int) -> None:
     row("latency single dialogue (slowest host)", f"{slowest * 1000:.0f} ms")
     row("latency 4 hosts one after another", f"{median(sequential) * 1000:.0f} ms")
     ratio = median(parallel) / slowest
-    row("latency check_callout whole process",
-        f"{median(parallel) * 1000:.0f} ms = {ratio:.2f}x slowest dialogue", "<= 1.2x", ratio <= 1.2)
+    row(
+        "latency check_callout whole process",
+        f"{median(parallel) * 1000:.0f} ms = {ratio:.2f}x slowest dialogue",
+        "<= 1.2x",
+        ratio <= 1.2,
+    )
     row("latency check_callout deciding dialogue (perfdata time)", f"{median(decided) * 1000:.0f} ms")
 
 
@@ -274,8 +296,17 @@ def bench_senders(runs: int, delay: float) -> None:
     port, servers, proxies = start_lab(addresses, [Behaviour(pipelining=True) for _ in addresses], delay)
     try:
         with DNSTestServer(zone) as dns:
-            base = [console_script("check_callout"), "-p", str(port), *dns.args, "--helo", "monitor.test",
-                    "--allow-private", "-t", "60"]
+            base = [
+                console_script("check_callout"),
+                "-p",
+                str(port),
+                *dns.args,
+                "--helo",
+                "monitor.test",
+                "--allow-private",
+                "-t",
+                "60",
+            ]
             many_argv = base + [arg for s in senders for arg in ("-s", s)]
             one_run, singles = [], []
             for _ in range(runs):
@@ -300,10 +331,16 @@ def bench_senders(runs: int, delay: float) -> None:
     tag = f" (+{delay * 1000:.0f} ms RTT)"
     row(f"senders single run, median of 200{tag}", f"{single * 1000:.0f} ms")
     row(f"senders 200 single runs, total{tag}", f"{all_singles:.1f} s")
-    row(f"senders one run with 200 senders{tag}",
-        f"{median(one_run) * 1000:.0f} ms = {ratio:.2f}x a single run", "<= 2x", ratio <= 2.0)
-    row(f"senders reuse in the one run{tag}",
-        f"{connections} SMTP connections, {rcpts} RCPT, {queries} DNS queries for 20 domains on 5 hosts")
+    row(
+        f"senders one run with 200 senders{tag}",
+        f"{median(one_run) * 1000:.0f} ms = {ratio:.2f}x a single run",
+        "<= 2x",
+        ratio <= 2.0,
+    )
+    row(
+        f"senders reuse in the one run{tag}",
+        f"{connections} SMTP connections, {rcpts} RCPT, {queries} DNS queries for 20 domains on 5 hosts",
+    )
 
 
 def bench_cpu(runs: int) -> None:
@@ -312,25 +349,41 @@ def bench_cpu(runs: int) -> None:
     port = free_port([address])
     zone = {"ok.test": [("MX", (10, "mx.ok.test"))], "mx.ok.test": [("A", address)]}
     with SMTPTestServer(address, port), DNSTestServer(zone) as dns:
-        argv = [console_script("check_callout"), "-s", "alice@ok.test", "-p", str(port), *dns.args,
-                "--helo", "monitor.test", "--allow-private"]
+        argv = [
+            console_script("check_callout"),
+            "-s",
+            "alice@ok.test",
+            "-p",
+            str(port),
+            *dns.args,
+            "--helo",
+            "monitor.test",
+            "--allow-private",
+        ]
         measure(argv)
         samples = [measure(argv) for _ in range(runs)]
     if any(s.code != 0 for s in samples):
         raise RuntimeError(samples[0].output[:500])
     cpu = median([s.cpu for s in samples])
     wall = median([s.wall for s in samples])
-    row("CPU per accepted callout (user+sys)", f"{cpu * 1000:.0f} ms; wall {wall * 1000:.0f} ms; "
+    row(
+        "CPU per accepted callout (user+sys)",
+        f"{cpu * 1000:.0f} ms; wall {wall * 1000:.0f} ms; "
         f"peak RSS {median([s.maxrss_kb for s in samples]) / 1024:.1f} MiB; "
-        f"~{int(60 / cpu)} checks/min per core")
+        f"~{int(60 / cpu)} checks/min per core",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per measurement (median; >= 5)")
     parser.add_argument("--only", default="cold,latency,senders,cpu")
-    parser.add_argument("--sender-delay", type=float, default=0.0,
-                        help="extra round trip (s) for the many-senders bench (default 0: loopback)")
+    parser.add_argument(
+        "--sender-delay",
+        type=float,
+        default=0.0,
+        help="extra round trip (s) for the many-senders bench (default 0: loopback)",
+    )
     args = parser.parse_args()
     runs = max(5, min(args.runs, 101))
     # An installed package is byte-compiled; an editable checkout may not be yet.
@@ -350,7 +403,6 @@ def main() -> None:
     for what, result, target, met in ROWS:
         print(f"{what:{width}}  {result:48}  {target:9}  {met}")
     print(f"\nmachine: {machine()}")
-
 
 
 if __name__ == "__main__":

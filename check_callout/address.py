@@ -108,9 +108,7 @@ def parse_address(text: str) -> Address:
     if not local:
         raise AddressError(f"empty local part: {text!r}")
     if not local.isascii():
-        raise AddressError(
-            f"non-ASCII local part needs SMTPUTF8, which a callout does not use: {text!r}"
-        )
+        raise AddressError(f"non-ASCII local part needs SMTPUTF8, which a callout does not use: {text!r}")
     if not (_DOT_ATOM.match(local) or _QUOTED.match(local)):
         raise AddressError(f"not a valid local part: {local!r}")
     if len(local) > MAX_LOCAL:

@@ -65,8 +65,10 @@ class Callout(nagiosplugin.Resource):
         seen: set[str] = set()
         for result in results:
             for dialogue in result.dialogues:
-                label = perf_label(f"time_{dialogue.host}" + (
-                    f"_{dialogue.address}" if len(hosts.get(dialogue.host, ())) > 1 else ""))
+                label = perf_label(
+                    f"time_{dialogue.host}"
+                    + (f"_{dialogue.address}" if len(hosts.get(dialogue.host, ())) > 1 else "")
+                )
                 if label in seen or dialogue.total <= 0:
                     continue
                 seen.add(label)

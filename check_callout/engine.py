@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 class SenderResult:
     """The callout for one envelope sender: route, dialogues and the receivers' answer."""
 
-    def __init__(self, sender: Address, route: Route, decision: Decision,
-                 dialogues: list[Dialogue] | None = None) -> None:
+    def __init__(
+        self, sender: Address, route: Route, decision: Decision, dialogues: list[Dialogue] | None = None
+    ) -> None:
         self.sender = sender
         self.route = route
         self.decision = decision
@@ -122,8 +123,12 @@ def _routes(addresses: Sequence[Address], options: CalloutSettings, deadline: fl
         route = literal_route(options.host)
         return {d: route for d in domains}
     dns_deadline = deadline
-    resolver = Resolver(options.nameserver, options.dns_port, options.families,
-                        timeout=max(0.1, min(10.0, deadline - time.monotonic())))
+    resolver = Resolver(
+        options.nameserver,
+        options.dns_port,
+        options.families,
+        timeout=max(0.1, min(10.0, deadline - time.monotonic())),
+    )
     if options.host:
         route = resolver.host_route(options.host, dns_deadline)
         return {d: route for d in domains}

@@ -80,9 +80,14 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
     deciding = decision.deciding
     for attempt in decision.attempts:
         if attempt.outcome.kind == REJECT and deciding is not None and attempt is not deciding:
-            found.append((policy.degraded, f"MX answers disagree: {_where(attempt)} "
-                          f"{attempt.outcome.describe(SUMMARY_REPLY)}; a receiver that asks it first "
-                          "(IPv4-only, or the preferred host down) would reject"))
+            found.append(
+                (
+                    policy.degraded,
+                    f"MX answers disagree: {_where(attempt)} "
+                    f"{attempt.outcome.describe(SUMMARY_REPLY)}; a receiver that asks it first "
+                    "(IPv4-only, or the preferred host down) would reject",
+                )
+            )
             break
     if route.status == IMPLICIT:
         found.append((policy.implicit_mx, "no MX record: mail relies on the implicit MX (RFC 5321 5.1)"))
@@ -91,12 +96,21 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         if private:
             found.append((policy.private, f"MX points at a non-public address ({', '.join(private[:3])})"))
     if result.random_decision is not None and result.random_decision.exim == EXIM_ACCEPT:
-        found.append((policy.accept_all, f"accepts any local part (random {result.random_address} accepted): "
-                      "the callout proves little"))
+        found.append(
+            (
+                policy.accept_all,
+                f"accepts any local part (random {result.random_address} accepted): "
+                "the callout proves little",
+            )
+        )
     pm = result.postmaster_decision
     if pm is not None and pm.exim != EXIM_ACCEPT:
-        found.append((policy.postmaster,
-                      f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it"))
+        found.append(
+            (
+                policy.postmaster,
+                f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it",
+            )
+        )
     if route.skipped_hosts:
         found.append((OK, f"{route.skipped_hosts} more MX hosts not probed (--max-hosts)"))
     state = worst([OK] + [s for s, _ in found])
@@ -104,5 +118,3 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         first = next(note for s, note in found if s == state)
         summary = f"{sender}: {first}; {prefix}{decision.reason}, so {action_words(decision)}"
     return Judgement(state, summary, [note for _, note in found])
-
-

@@ -43,34 +43,76 @@ def build_parser() -> PluginArgumentParser:
         epilog="Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     )
     what = parser.add_argument_group("what to verify")
-    what.add_argument("-s", "--sender", action="append", default=[], metavar="ADDRESS",
-                      help="envelope sender to verify (repeatable)")
-    what.add_argument("-d", "--domain", action="append", default=[], metavar="DOMAIN",
-                      help="verify postmaster@DOMAIN (repeatable)")
+    what.add_argument(
+        "-s",
+        "--sender",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="envelope sender to verify (repeatable)",
+    )
+    what.add_argument(
+        "-d",
+        "--domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="verify postmaster@DOMAIN (repeatable)",
+    )
     where = parser.add_argument_group("where to probe")
-    where.add_argument("-H", "--hostname", metavar="HOST",
-                       help="probe this host (name or address) instead of the MX hosts")
+    where.add_argument(
+        "-H", "--hostname", metavar="HOST", help="probe this host (name or address) instead of the MX hosts"
+    )
     add_port_option(where)
     add_family_options(where)
     add_dns_options(where)
-    where.add_argument("--max-hosts", type=int, default=MAX_HOSTS, metavar="N",
-                       help=f"probe at most N MX hosts per domain (default: {MAX_HOSTS})")
+    where.add_argument(
+        "--max-hosts",
+        type=int,
+        default=MAX_HOSTS,
+        metavar="N",
+        help=f"probe at most N MX hosts per domain (default: {MAX_HOSTS})",
+    )
     how = parser.add_argument_group("the dialogue")
     add_smtp_options(how)
-    how.add_argument("--mail-from", default="", metavar="ADDRESS",
-                     help="MAIL FROM address (default: the null sender <>, as Exim's callout)")
-    how.add_argument("--random", action="store_true",
-                     help="first ask for a random local part; a host that accepts it accepts anything")
+    how.add_argument(
+        "--mail-from",
+        default="",
+        metavar="ADDRESS",
+        help="MAIL FROM address (default: the null sender <>, as Exim's callout)",
+    )
+    how.add_argument(
+        "--random",
+        action="store_true",
+        help="first ask for a random local part; a host that accepts it accepts anything",
+    )
     how.add_argument("--postmaster", action="store_true", help="also verify postmaster@DOMAIN")
     judging = parser.add_argument_group("judging")
-    judging.add_argument("--implicit-mx", choices=("ok", "warning", "critical"), default="warning",
-                         help="state when the domain has no MX but an address (default: warning)")
-    judging.add_argument("--allow-private", action="store_true",
-                         help="do not warn when MX hosts resolve to loopback/private/link-local addresses")
-    judging.add_argument("-w", "--warning", type=nagios_range, metavar="RANGE",
-                         help="warning range for the deciding dialogue time (seconds)")
-    judging.add_argument("-c", "--critical", type=nagios_range, metavar="RANGE",
-                         help="critical range for the deciding dialogue time (seconds)")
+    judging.add_argument(
+        "--implicit-mx",
+        choices=("ok", "warning", "critical"),
+        default="warning",
+        help="state when the domain has no MX but an address (default: warning)",
+    )
+    judging.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="do not warn when MX hosts resolve to loopback/private/link-local addresses",
+    )
+    judging.add_argument(
+        "-w",
+        "--warning",
+        type=nagios_range,
+        metavar="RANGE",
+        help="warning range for the deciding dialogue time (seconds)",
+    )
+    judging.add_argument(
+        "-c",
+        "--critical",
+        type=nagios_range,
+        metavar="RANGE",
+        help="critical range for the deciding dialogue time (seconds)",
+    )
     run = parser.add_argument_group("running")
     add_run_options(run, "check_callout", __version__, "-v phase times, -vv SMTP transcript, -vvv tracebacks")
     return parser

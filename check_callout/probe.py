@@ -93,9 +93,14 @@ def run_dialogue(
         if not pending:
             break
         session = SMTPSession(
-            address, settings.port, helo=settings.helo, deadline=deadline,
-            timeout=settings.timeout, connect_timeout=settings.connect_timeout,
-            starttls=starttls, server_name=None if host == address else host,
+            address,
+            settings.port,
+            helo=settings.helo,
+            deadline=deadline,
+            timeout=settings.timeout,
+            connect_timeout=settings.connect_timeout,
+            starttls=starttls,
+            server_name=None if host == address else host,
             transcript=dialogue.transcript if settings.transcript else None,
         )
         try:
@@ -159,8 +164,11 @@ def _pipelined(session: SMTPSession, pending: list[str], mail_from: str, dialogu
         batch = pending[:PIPELINE_BATCH]
         commands = []
         for rcpt in batch:
-            commands += [("mail", "MAIL", f"FROM:<{mail_from}>"), ("rcpt", "RCPT", f"TO:<{rcpt}>"),
-                         ("rset", "RSET", "")]
+            commands += [
+                ("mail", "MAIL", f"FROM:<{mail_from}>"),
+                ("rcpt", "RCPT", f"TO:<{rcpt}>"),
+                ("rset", "RSET", ""),
+            ]
         t = time.monotonic()
         replies = session.pipeline(commands)
         took = time.monotonic() - t

@@ -81,8 +81,15 @@ class Outcome:
         return reply or self.kind
 
 
-_PHASES = {"banner": "at the greeting", "ehlo": "EHLO", "helo": "HELO", "mail": "MAIL FROM",
-           "rcpt": "RCPT", "starttls": "STARTTLS", "rset": "RSET"}
+_PHASES = {
+    "banner": "at the greeting",
+    "ehlo": "EHLO",
+    "helo": "HELO",
+    "mail": "MAIL FROM",
+    "rcpt": "RCPT",
+    "starttls": "STARTTLS",
+    "rset": "RSET",
+}
 SUMMARY_REPLY = 40  # characters of a server's reply quoted in a one-line reason
 
 
@@ -91,8 +98,9 @@ class Attempt:
 
     __slots__ = ("host", "preference", "address", "outcome", "implicit")
 
-    def __init__(self, host: str, preference: int, address: str, outcome: Outcome,
-                 implicit: bool = False) -> None:
+    def __init__(
+        self, host: str, preference: int, address: str, outcome: Outcome, implicit: bool = False
+    ) -> None:
         self.host = host
         self.preference = preference
         self.address = address
@@ -113,9 +121,15 @@ class Decision:
     """
 
     def __init__(
-        self, exim: str | None, exim_reply: str, postfix: str, reason: str,
-        deciding: Attempt | None = None, attempts: list[Attempt] | None = None,
-        degraded: list[Attempt] | None = None, unfinished: list[Attempt] | None = None,
+        self,
+        exim: str | None,
+        exim_reply: str,
+        postfix: str,
+        reason: str,
+        deciding: Attempt | None = None,
+        attempts: list[Attempt] | None = None,
+        degraded: list[Attempt] | None = None,
+        unfinished: list[Attempt] | None = None,
         note: str = "",
     ) -> None:
         self.exim = exim
@@ -146,8 +160,9 @@ def _no_route(route: Route) -> Decision | None:
     if route.status in (NULL_MX, NO_ADDRESS):
         return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT), route.detail)
     if route.status == DNS_ERROR:
-        return Decision(None, EXIM_DEFER_REPLY, _postfix(None), route.detail,
-                        note="while the DNS fails, Exim defers")
+        return Decision(
+            None, EXIM_DEFER_REPLY, _postfix(None), route.detail, note="while the DNS fails, Exim defers"
+        )
     return None
 
 
@@ -168,8 +183,13 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
         return early
     attempts = attempts_in_order(route, outcomes)
     if not attempts:
-        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
-                        "no MX host of the domain has an address", attempts=attempts)
+        return Decision(
+            EXIM_REJECT,
+            EXIM_REJECT_REPLY,
+            _postfix(EXIM_REJECT),
+            "no MX host of the domain has an address",
+            attempts=attempts,
+        )
     passed: list[Attempt] = []
     for _pref, group_iter in groupby(attempts, key=lambda a: a.preference):
         # Exim shuffles hosts of equal preference, but one host's addresses keep their
@@ -193,21 +213,47 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
         else:
             chosen, before = next(v for v in verdicts if v[0].outcome.kind == REJECT)
             accepting = next(d for d, _ in verdicts if d.outcome.kind == ACCEPT)
-            reason = (f"MX hosts of equal preference disagree: {_where(chosen)} "
-                      f"{chosen.outcome.describe(SUMMARY_REPLY)} while {_where(accepting)} accepts; "
-                      "Exim picks one at random")
+            reason = (
+                f"MX hosts of equal preference disagree: {_where(chosen)} "
+                f"{chosen.outcome.describe(SUMMARY_REPLY)} while {_where(accepting)} accepts; "
+                "Exim picks one at random"
+            )
         skipped = passed + undecided + before
         unfinished = [a for a in skipped if a.outcome.kind == UNFINISHED]
         degraded = [a for a in skipped if a.outcome.kind != UNFINISHED]
         if chosen.outcome.kind == ACCEPT:
-            return Decision(EXIM_ACCEPT, "250 (the sender verifies)", _postfix(EXIM_ACCEPT),
-                            reason, chosen, attempts, degraded, unfinished)
-        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT),
-                        reason, chosen, attempts, degraded, unfinished)
+            return Decision(
+                EXIM_ACCEPT,
+                "250 (the sender verifies)",
+                _postfix(EXIM_ACCEPT),
+                reason,
+                chosen,
+                attempts,
+                degraded,
+                unfinished,
+            )
+        return Decision(
+            EXIM_REJECT,
+            EXIM_REJECT_REPLY,
+            _postfix(EXIM_REJECT),
+            reason,
+            chosen,
+            attempts,
+            degraded,
+            unfinished,
+        )
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
     reason = summarise(passed)
-    return Decision(EXIM_DEFER, EXIM_DEFER_REPLY, _postfix(EXIM_DEFER),
-                    reason or "no host could be asked", None, attempts, [], unfinished)
+    return Decision(
+        EXIM_DEFER,
+        EXIM_DEFER_REPLY,
+        _postfix(EXIM_DEFER),
+        reason or "no host could be asked",
+        None,
+        attempts,
+        [],
+        unfinished,
+    )
 
 
 def _where(attempt: Attempt) -> str:

@@ -24,8 +24,11 @@ def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] =
         lines.append(f"  note: {decision.note}")
     dialogues = {d.address: d for d in result.dialogues}
     for host in result.route.hosts:
-        kind = "implicit MX" if host.implicit else ("host" if result.route.status == "explicit" else
-                                                      f"MX {host.preference}")
+        kind = (
+            "implicit MX"
+            if host.implicit
+            else ("host" if result.route.status == "explicit" else f"MX {host.preference}")
+        )
         if not host.addresses:
             lines.append(f"  {kind} {host.name}: {host.note or 'no address'}")
             continue
@@ -50,8 +53,10 @@ def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] =
     if result.route.skipped_hosts:
         lines.append(f"  {result.route.skipped_hosts} more MX hosts not probed (--max-hosts)")
     if result.random_decision is not None:
-        lines.append(f"  random {result.random_address}: exim: {result.random_decision.exim or 'cannot tell'}"
-                     f" - {result.random_decision.reason}")
+        lines.append(
+            f"  random {result.random_address}: exim: {result.random_decision.exim or 'cannot tell'}"
+            f" - {result.random_decision.reason}"
+        )
     if result.postmaster_decision is not None:
         pm = result.postmaster_decision
         lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")

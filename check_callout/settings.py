@@ -39,8 +39,22 @@ class CalloutSettings(
         "CalloutSettings",
         "port helo mail_from starttls timeout connect_timeout nameserver dns_port families max_hosts "
         "host random postmaster transcript",
-        defaults=(DEFAULT_PORT, "localhost", "", True, DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, None,
-                  DEFAULT_DNS_PORT, FAMILIES, MAX_HOSTS, None, False, False, False),
+        defaults=(
+            DEFAULT_PORT,
+            "localhost",
+            "",
+            True,
+            DEFAULT_TIMEOUT,
+            DEFAULT_CONNECT_TIMEOUT,
+            None,
+            DEFAULT_DNS_PORT,
+            FAMILIES,
+            MAX_HOSTS,
+            None,
+            False,
+            False,
+            False,
+        ),
     )
 ):
     """Everything a callout run needs; defaults match Exim's callout.
@@ -75,9 +89,7 @@ class Policy(
     __slots__ = ()
 
 
-class Settings(
-    namedtuple("Settings", "senders callout policy warning critical timeout verbose")
-):
+class Settings(namedtuple("Settings", "senders callout policy warning critical timeout verbose")):
     """The whole check, as the command line asked for it."""
 
     __slots__ = ()
@@ -113,12 +125,24 @@ def from_arguments(args: object) -> Settings:
     if a.hostname is not None and not a.hostname.strip():
         raise UsageError("empty host name (-H)")
     callout = CalloutSettings(
-        port=a.port, helo=a.helo or default_helo(), mail_from=a.mail_from, starttls=a.starttls,
-        timeout=min(DEFAULT_TIMEOUT, a.timeout), connect_timeout=a.connect_timeout,
-        nameserver=a.nameserver, dns_port=a.dns_port, families=a.families or FAMILIES,
-        max_hosts=a.max_hosts, host=a.hostname, random=a.random, postmaster=a.postmaster,
+        port=a.port,
+        helo=a.helo or default_helo(),
+        mail_from=a.mail_from,
+        starttls=a.starttls,
+        timeout=min(DEFAULT_TIMEOUT, a.timeout),
+        connect_timeout=a.connect_timeout,
+        nameserver=a.nameserver,
+        dns_port=a.dns_port,
+        families=a.families or FAMILIES,
+        max_hosts=a.max_hosts,
+        host=a.hostname,
+        random=a.random,
+        postmaster=a.postmaster,
         transcript=a.verbose >= 2,
     )
-    policy = Policy(implicit_mx=BY_NAME[a.implicit_mx], private=OK if a.allow_private else WARNING,
-                    explicit_host=bool(a.hostname))
+    policy = Policy(
+        implicit_mx=BY_NAME[a.implicit_mx],
+        private=OK if a.allow_private else WARNING,
+        explicit_host=bool(a.hostname),
+    )
     return Settings(senders, callout, policy, a.warning, a.critical, a.timeout, a.verbose)

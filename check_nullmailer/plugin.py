@@ -104,8 +104,9 @@ def build_parser() -> PluginArgumentParser:
     add_port_option(local)
     both = parser.add_argument_group("both")
     add_smtp_options(both)
-    add_run_options(both, "check_nullmailer", __version__,
-                    "-v every test, -vv SMTP transcripts, -vvv tracebacks")
+    add_run_options(
+        both, "check_nullmailer", __version__, "-v every test, -vv SMTP transcripts, -vvv tracebacks"
+    )
     return parser
 
 

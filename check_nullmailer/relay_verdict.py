@@ -63,9 +63,11 @@ def judge_port(
         distinct = len({t.number for _, t in possible})
         more = f" (+{distinct - 1} more such tests)" if distinct > 1 else ""
         states.append((WARNING, f"possible relay on {battery.where}: {test.describe()}{more}"))
-        details.append("accepted recipients addressed through the server's own name (% hack, bang "
-                       "path, quoted or user@foreign@self): it relays them only if it routes such "
-                       "forms onward (e.g. Exim percent_hack_domains); plain foreign recipients were refused")
+        details.append(
+            "accepted recipients addressed through the server's own name (% hack, bang "
+            "path, quoted or user@foreign@self): it relays them only if it routes such "
+            "forms onward (e.g. Exim percent_hack_domains); plain foreign recipients were refused"
+        )
     for battery in problems:
         states.append((WARNING, f"{battery.where}: {battery.problem}"))
     ran = [t for t in tests if t.outcome != UNTESTED]

@@ -28,8 +28,13 @@ class NullmailerSummary(nagiosplugin.Summary):
         order = {nagiosplugin.Critical: 0, nagiosplugin.Unknown: 1, nagiosplugin.Warn: 2, nagiosplugin.Ok: 3}
         overall = max((r.state for r in results), default=nagiosplugin.Ok)
         parts = {"origin": 0, "relay": 1}
-        picked.sort(key=lambda r: (r.state != overall, order.get(r.state, 4),
-                                   parts.get(r.metric.context if r.metric else "", 2)))
+        picked.sort(
+            key=lambda r: (
+                r.state != overall,
+                order.get(r.state, 4),
+                parts.get(r.metric.context if r.metric else "", 2),
+            )
+        )
         return _merge_closed([str(r.hint) for r in picked])
 
     def ok(self, results: nagiosplugin.Results) -> str:
@@ -135,4 +140,3 @@ def _merge_closed(hints: list[str]) -> list[str]:
 def _summary(hints: list[str]) -> str:
     """Whole hints, worst first, within the first line's limit."""
     return fit(hints, summary_limit(NAME))
-

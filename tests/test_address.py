@@ -8,14 +8,17 @@ from check_callout.address import AddressError, domain_address, parse_address, t
 from check_callout.kit.text import perf_label, sanitize
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("www-data@web1.example.com", "www-data@web1.example.com"),
-    ("<a@b.test>", "a@b.test"),
-    ("A.B+tag@Example.TEST", "A.B+tag@example.test"),
-    ('"john doe"@b.test', '"john doe"@b.test'),
-    ("x@bücher.test", "x@xn--bcher-kva.test"),
-    ("x@b.test.", "x@b.test"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("www-data@web1.example.com", "www-data@web1.example.com"),
+        ("<a@b.test>", "a@b.test"),
+        ("A.B+tag@Example.TEST", "A.B+tag@example.test"),
+        ('"john doe"@b.test', '"john doe"@b.test'),
+        ("x@bücher.test", "x@xn--bcher-kva.test"),
+        ("x@b.test.", "x@b.test"),
+    ],
+)
 def test_valid_addresses(text, expected):
     assert str(parse_address(text)) == expected
 
@@ -25,23 +28,26 @@ def test_display_keeps_unicode_domain():
     assert str(domain_address("Example.TEST")) == "postmaster@example.test"
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("", "empty"),
-    ("plain", "no @"),
-    ("@b.test", "empty local part"),
-    ("a b@b.test", "not a valid local part"),
-    ("a..b@b.test", "not a valid local part"),
-    ("a@b.test\r\nDATA", "control character"),
-    ("a\x00@b.test", "control character"),
-    ("é@b.test", "SMTPUTF8"),
-    ("a@[192.0.2.1]", "address literals"),
-    ("a@192.0.2.1", "address literals"),
-    ("a@-bad-.test", "not a valid domain"),
-    ("a@" + "l" * 64 + ".test", "not a valid domain"),
-    ("a@" + ".".join(["abcdefghi"] * 26), "longer than 253"),
-    ("a" * 65 + "@b.test", "longer than 64"),
-    ("a@b c.test", "space"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "empty"),
+        ("plain", "no @"),
+        ("@b.test", "empty local part"),
+        ("a b@b.test", "not a valid local part"),
+        ("a..b@b.test", "not a valid local part"),
+        ("a@b.test\r\nDATA", "control character"),
+        ("a\x00@b.test", "control character"),
+        ("é@b.test", "SMTPUTF8"),
+        ("a@[192.0.2.1]", "address literals"),
+        ("a@192.0.2.1", "address literals"),
+        ("a@-bad-.test", "not a valid domain"),
+        ("a@" + "l" * 64 + ".test", "not a valid domain"),
+        ("a@" + ".".join(["abcdefghi"] * 26), "longer than 253"),
+        ("a" * 65 + "@b.test", "longer than 64"),
+        ("a@b c.test", "space"),
+    ],
+)
 def test_invalid_addresses(text, reason):
     with pytest.raises(AddressError, match=reason):
         parse_address(text)

@@ -82,12 +82,27 @@ UNKNOWN_USER = "550 5.1.1 <nobody>: Recipient address rejected: User unknown"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    addresses = [ACCEPT, DOWN, BACKUP, SEED, IMPLICIT, REJECT, TEMPFAIL, CATCHALL, SLOW, TLS,
-                 BANNER421, TARPIT, DUAL_V4, V6]
+    addresses = [
+        ACCEPT,
+        DOWN,
+        BACKUP,
+        SEED,
+        IMPLICIT,
+        REJECT,
+        TEMPFAIL,
+        CATCHALL,
+        SLOW,
+        TLS,
+        BANNER421,
+        TARPIT,
+        DUAL_V4,
+        V6,
+    ]
     port = free_port(addresses)
     cert = make_certificate(tmp_path_factory.mktemp("tls"), "mx.tls.test")
-    strict = Behaviour(rcpt_for={"nobody": UNKNOWN_USER, "postmaster": "250 2.1.5 Ok"},
-                       rcpt="550 5.1.1 User unknown")
+    strict = Behaviour(
+        rcpt_for={"nobody": UNKNOWN_USER, "postmaster": "250 2.1.5 Ok"}, rcpt="550 5.1.1 User unknown"
+    )
     servers = [
         SMTPTestServer(ACCEPT, port, Behaviour(rcpt_for={"nobody": UNKNOWN_USER})),
         SMTPTestServer(BACKUP, port, Behaviour(pipelining=True)),
@@ -114,8 +129,19 @@ def lab(tmp_path_factory):
 
 def check(callout, lab, *args: str, private: bool = False):
     extra = [] if private else ["--allow-private"]
-    return callout("-p", lab["port"], *lab["dns"].args, "-t", "8", "--connect-timeout", "2",
-                   "--helo", "monitor.test", *extra, *args)
+    return callout(
+        "-p",
+        lab["port"],
+        *lab["dns"].args,
+        "-t",
+        "8",
+        "--connect-timeout",
+        "2",
+        "--helo",
+        "monitor.test",
+        *extra,
+        *args,
+    )
 
 
 def exim(run) -> str:
@@ -138,8 +164,10 @@ def test_good_mx_is_ok(callout, lab):
 def test_seed_no_mx_closed_port_is_critical_defer(callout, lab):
     run = check(callout, lab, "-s", "www-data@web1.seed.test")
     assert run.code == 2, run.output
-    assert ("CALLOUT CRITICAL - www-data@web1.seed.test: no MX, implicit MX web1.seed.test "
-            "[127.0.0.14] refused port") in run.first_line
+    assert (
+        "CALLOUT CRITICAL - www-data@web1.seed.test: no MX, implicit MX web1.seed.test "
+        "[127.0.0.14] refused port"
+    ) in run.first_line
     assert "an Exim receiver would defer (451 Could not complete sender verify callout)" in run.first_line
     assert exim(run) == "defer"
     assert "postfix: 450" in run.output
@@ -231,9 +259,11 @@ def test_timeout_names_the_hosts_that_did_not_answer(callout, lab):
     run = check(callout, lab, "-s", "x@tarpit.test", "-t", "2")
     assert time.monotonic() - start < 2.5
     assert run.code == 3, run.output
-    assert run.first_line.startswith("CALLOUT UNKNOWN - x@tarpit.test: cannot tell, no answer in time from "
-                                     "mx.tarpit.test [127.0.0.22]; the others: mx-down.backup.test "
-                                     "[127.0.0.12] refused port")
+    assert run.first_line.startswith(
+        "CALLOUT UNKNOWN - x@tarpit.test: cannot tell, no answer in time from "
+        "mx.tarpit.test [127.0.0.22]; the others: mx-down.backup.test "
+        "[127.0.0.12] refused port"
+    )
     assert float(run.perfdata["time"].split("s;")[0]) > 1.0  # waited for, not an instant answer
 
 
@@ -268,8 +298,20 @@ def test_connect_timeout_bounds_each_connect(callout, lab):
             fillers.append(filler)
         time.sleep(0.2)
         start = time.monotonic()
-        run = callout("-H", address, "-p", lab["port"], "-s", "x@good.test", "-t", "20",
-                      "--connect-timeout", "1", "--helo", "monitor.test")
+        run = callout(
+            "-H",
+            address,
+            "-p",
+            lab["port"],
+            "-s",
+            "x@good.test",
+            "-t",
+            "20",
+            "--connect-timeout",
+            "1",
+            "--helo",
+            "monitor.test",
+        )
         took = time.monotonic() - start
     finally:
         for sock in fillers + [listener]:
@@ -283,8 +325,10 @@ def test_mx_hosts_that_disagree_warn(callout, lab):
     run = check(callout, lab, "-s", "x@disagree.test")
     assert run.code == 1, run.output
     assert exim(run) == "accept"
-    assert run.first_line.startswith("CALLOUT WARNING - x@disagree.test: MX answers disagree: "
-                                     "mx.reject.test [127.0.0.16] rejects RCPT (550 5.1.1")
+    assert run.first_line.startswith(
+        "CALLOUT WARNING - x@disagree.test: MX answers disagree: "
+        "mx.reject.test [127.0.0.16] rejects RCPT (550 5.1.1"
+    )
 
 
 def test_rcpt_550_is_critical_reject(callout, lab):
@@ -398,25 +442,35 @@ def test_probe_never_sends_data_and_ends_with_rset(callout, lab):
     new = server.commands[before:]
     assert "DATA" not in new and not server.handler.data_seen
     assert new.count("MAIL ") == 0 and [c.split()[0] for c in new] == [
-        "EHLO", "MAIL", "RCPT", "RSET", "MAIL", "RCPT", "RSET"]
+        "EHLO",
+        "MAIL",
+        "RCPT",
+        "RSET",
+        "MAIL",
+        "RCPT",
+        "RSET",
+    ]
     assert "MAIL " not in new and new[1] == "MAIL" or new[1].startswith("MAIL")
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["-s", "not-an-address"], "no @"),
-    (["-s", "a b@good.test"], "not a valid local part"),
-    (["-s", "a@good.test\r\nRCPT TO:<x@y>"], "control character"),
-    (["-s", "a@good.test\x00"], "control character"),
-    (["-s", ""], "control character|empty"),
-    (["-s", "é@good.test"], "SMTPUTF8"),
-    (["-s", "a@" + "x" * 64 + ".test"], "not a valid domain"),
-    (["-s", "x" * 65 + "@good.test"], "longer than 64"),
-    (["--bogus"], "unrecognized arguments"),
-    ([], "at least one sender"),
-    (["-s", "a@good.test", "-w", "abc"], "bad range"),
-    (["-s", "a@good.test", "-t", "-1"], "usage error"),
-    (["-s", "a@good.test", "--nameserver", "ns.good.test"], "must be an IP address"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (["-s", "not-an-address"], "no @"),
+        (["-s", "a b@good.test"], "not a valid local part"),
+        (["-s", "a@good.test\r\nRCPT TO:<x@y>"], "control character"),
+        (["-s", "a@good.test\x00"], "control character"),
+        (["-s", ""], "control character|empty"),
+        (["-s", "é@good.test"], "SMTPUTF8"),
+        (["-s", "a@" + "x" * 64 + ".test"], "not a valid domain"),
+        (["-s", "x" * 65 + "@good.test"], "longer than 64"),
+        (["--bogus"], "unrecognized arguments"),
+        ([], "at least one sender"),
+        (["-s", "a@good.test", "-w", "abc"], "bad range"),
+        (["-s", "a@good.test", "-t", "-1"], "usage error"),
+        (["-s", "a@good.test", "--nameserver", "ns.good.test"], "must be an IP address"),
+    ],
+)
 def test_bad_input_is_unknown_with_reason(callout, args, reason):
     run = callout(*args)
     assert run.code == 3, run.output
@@ -428,20 +482,37 @@ def test_bad_input_is_unknown_with_reason(callout, args, reason):
 
 def test_help_and_version_exit_unknown():
     for flag in ("-h", "-V"):
-        proc = subprocess.run([sys.executable, "-m", "check_callout.plugin", flag],
-                              capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            [sys.executable, "-m", "check_callout.plugin", flag], capture_output=True, text=True, timeout=30
+        )
         assert proc.returncode == 3
         assert proc.stdout
-    assert "usage: check_callout" in subprocess.run(
-        [sys.executable, "-m", "check_callout.plugin", "-h"], capture_output=True, text=True, timeout=30
-    ).stdout
+    assert (
+        "usage: check_callout"
+        in subprocess.run(
+            [sys.executable, "-m", "check_callout.plugin", "-h"], capture_output=True, text=True, timeout=30
+        ).stdout
+    )
 
 
 def test_console_script_runs_as_a_process(lab):
     proc = subprocess.run(
-        [sys.executable, "-m", "check_callout.plugin", "-p", lab["port"], *lab["dns"].args,
-         "--allow-private", "-s", "www-data@web1.seed.test", "--helo", "monitor.test"],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "check_callout.plugin",
+            "-p",
+            lab["port"],
+            *lab["dns"].args,
+            "--allow-private",
+            "-s",
+            "www-data@web1.seed.test",
+            "--helo",
+            "monitor.test",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 2
     assert proc.stdout.startswith("CALLOUT CRITICAL - www-data@web1.seed.test: no MX")

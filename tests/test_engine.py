@@ -16,8 +16,16 @@ from tests.support.servers import SERVFAIL, Behaviour, DNSTestServer, RawServer,
 
 
 def settings(dns: DNSTestServer, port: int, **extra) -> CalloutSettings:
-    return CalloutSettings(port=port, helo="monitor.test", nameserver="127.0.0.1", dns_port=dns.port,
-                           families=(4,), timeout=3, connect_timeout=2, **extra)
+    return CalloutSettings(
+        port=port,
+        helo="monitor.test",
+        nameserver="127.0.0.1",
+        dns_port=dns.port,
+        families=(4,),
+        timeout=3,
+        connect_timeout=2,
+        **extra,
+    )
 
 
 def test_senders_sharing_a_server_use_one_connection():
@@ -35,7 +43,10 @@ def test_senders_sharing_a_server_use_one_connection():
     assert [r.decision.exim for r in results] == [ACCEPT, REJECT, ACCEPT]
     assert server.handler.connections == 1
     assert [c for c in server.commands if c.startswith("RCPT")] == [
-        "RCPT www-data@a.test", "RCPT nobody@a.test", "RCPT www-data@b.test"]
+        "RCPT www-data@a.test",
+        "RCPT nobody@a.test",
+        "RCPT www-data@b.test",
+    ]
     assert all(r.route.status == MX for r in results)
     assert "DATA" not in server.commands
 
@@ -44,12 +55,17 @@ def test_random_and_postmaster_ride_on_the_same_connection():
     port = free_port()
     zone = {"a.test": [("MX", (10, "mx.a.test"))], "mx.a.test": [("A", "127.0.0.1")]}
     with SMTPTestServer("127.0.0.1", port) as server, DNSTestServer(zone) as dns:
-        [result] = run_callouts([parse_address("www-data@a.test")],
-                                settings(dns, port, random=True, postmaster=True), time.monotonic() + 10)
+        [result] = run_callouts(
+            [parse_address("www-data@a.test")],
+            settings(dns, port, random=True, postmaster=True),
+            time.monotonic() + 10,
+        )
     assert server.handler.connections == 1
     rcpts = [c for c in server.commands if c.startswith("RCPT")]
     assert rcpts[0].startswith("RCPT callout-check-") and rcpts[1:] == [
-        "RCPT www-data@a.test", "RCPT postmaster@a.test"]
+        "RCPT www-data@a.test",
+        "RCPT postmaster@a.test",
+    ]
     assert result.random_decision.exim == ACCEPT and result.postmaster_decision.exim == ACCEPT
 
 

@@ -34,8 +34,10 @@ CASES = {
     "non-ascii-mail-from": (["-s", "a@example.test", "--mail-from", "jörg@example.test"], "SMTPUTF8"),
     "bad-idn": (["-s", "alice@\u2764\ufe0f\u200d.test"], "internationalised domain"),
     "address-literal": (["-s", "alice@[127.0.0.1]"], "address literals"),
-    "empty-host": (["-s", "a@example.test", "-H", "", "--nameserver", "127.0.0.1", "--dns-port", PORT],
-                   "empty host"),
+    "empty-host": (
+        ["-s", "a@example.test", "-H", "", "--nameserver", "127.0.0.1", "--dns-port", PORT],
+        "empty host",
+    ),
     "empty-nameserver": (["-s", "a@example.test", "--nameserver", ""], "--nameserver"),
     "no-sender-at-all": ([], "give at least one sender"),
     "port-zero": (["-s", "a@example.test", "-p", "0"], "port out of range"),

@@ -30,7 +30,8 @@ MANY = 100
 
 def many_mx_zone() -> dict[str, object]:
     zone: dict[str, object] = {
-        "many.test": [("MX", (10 * (i + 1), f"mx{i:03d}.many.test")) for i in range(MANY)]}
+        "many.test": [("MX", (10 * (i + 1), f"mx{i:03d}.many.test")) for i in range(MANY)]
+    }
     for i in range(MANY):
         zone[f"mx{i:03d}.many.test"] = [("A", f"127.0.1.{i + 1}")]  # nothing listens: refused
     return zone
@@ -65,8 +66,18 @@ def dns():
 
 
 def check(dns_server, port: int, *args: str) -> ProcessRun:
-    run = callout("-p", str(port), *dns_server.args, "-t", str(T), "--connect-timeout", "1",
-                  "--helo", "monitor.test", *args)
+    run = callout(
+        "-p",
+        str(port),
+        *dns_server.args,
+        "-t",
+        str(T),
+        "--connect-timeout",
+        "1",
+        "--helo",
+        "monitor.test",
+        *args,
+    )
     assert_well_formed(run, timeout=T)
     return run
 

@@ -18,8 +18,19 @@ def port():
 
 
 def audit(port: int, *extra: str):
-    run = nullmailer("-H", HOST, "--ports", str(port), "-t", str(T), "--connect-timeout", "1",
-                     "--helo", "monitor.test", *extra)
+    run = nullmailer(
+        "-H",
+        HOST,
+        "--ports",
+        str(port),
+        "-t",
+        str(T),
+        "--connect-timeout",
+        "1",
+        "--helo",
+        "monitor.test",
+        *extra,
+    )
     assert_well_formed(run, "NULLMAILER", timeout=T)
     return run
 
@@ -31,8 +42,9 @@ CASES = {
     "endless-continuation-lines": flood(b"", b"220-more and more\r\n" * 4000, 200 << 20),
     "reply-code-not-a-number": dialogue(replies={b"RCPT": b"abc ok\r\n"}),
     "closed-in-the-middle-of-rcpt": dialogue(close_after={b"RCPT": b"250-ok\r\n250-"}),
-    "control-characters-and-pipes": dialogue(banner=b"220 " + NASTY_TEXT + b"\r\n",
-                                             replies={b"RCPT": b"550 " + NASTY_TEXT + b"\r\n"}),
+    "control-characters-and-pipes": dialogue(
+        banner=b"220 " + NASTY_TEXT + b"\r\n", replies={b"RCPT": b"550 " + NASTY_TEXT + b"\r\n"}
+    ),
 }
 
 

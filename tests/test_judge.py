@@ -24,14 +24,21 @@ def test_worst_ranks_critical_above_unknown():
     assert worst([]) == OK
 
 
-@pytest.mark.parametrize("outcomes, state, words", [
-    ({"192.0.2.1": OK250, "192.0.2.2": OK250}, OK, "an Exim receiver would accept"),
-    ({"192.0.2.1": REFUSED, "192.0.2.2": OK250}, WARNING, "more preferred mx1.d.test [192.0.2.1]"),
-    ({"192.0.2.1": GREY451, "192.0.2.2": OK250}, WARNING, "defers RCPT (451"),
-    ({"192.0.2.1": NO550, "192.0.2.2": OK250}, CRITICAL, "an Exim receiver would reject"),
-    ({"192.0.2.1": REFUSED, "192.0.2.2": GREY451}, CRITICAL, "would defer (451 Could not complete"),
-    ({"192.0.2.1": LATE, "192.0.2.2": REFUSED}, UNKNOWN, "cannot tell, no answer in time from mx1.d.test"),
-])
+@pytest.mark.parametrize(
+    "outcomes, state, words",
+    [
+        ({"192.0.2.1": OK250, "192.0.2.2": OK250}, OK, "an Exim receiver would accept"),
+        ({"192.0.2.1": REFUSED, "192.0.2.2": OK250}, WARNING, "more preferred mx1.d.test [192.0.2.1]"),
+        ({"192.0.2.1": GREY451, "192.0.2.2": OK250}, WARNING, "defers RCPT (451"),
+        ({"192.0.2.1": NO550, "192.0.2.2": OK250}, CRITICAL, "an Exim receiver would reject"),
+        ({"192.0.2.1": REFUSED, "192.0.2.2": GREY451}, CRITICAL, "would defer (451 Could not complete"),
+        (
+            {"192.0.2.1": LATE, "192.0.2.2": REFUSED},
+            UNKNOWN,
+            "cannot tell, no answer in time from mx1.d.test",
+        ),
+    ],
+)
 def test_states_and_words(outcomes, state, words):
     judgement = judge(result(outcomes, *TWO), Policy())
     assert judgement.state == state
@@ -41,7 +48,9 @@ def test_states_and_words(outcomes, state, words):
 
 def test_a_warning_leads_with_its_reason_and_still_names_the_action():
     judgement = judge(result({"192.0.2.1": REFUSED, "192.0.2.2": OK250}, *TWO), Policy())
-    assert judgement.summary.index("more preferred") < judgement.summary.index("an Exim receiver would accept")
+    assert judgement.summary.index("more preferred") < judgement.summary.index(
+        "an Exim receiver would accept"
+    )
     assert judgement.notes == ["more preferred mx1.d.test [192.0.2.1] refused port 25"]
 
 

@@ -14,11 +14,14 @@ from check_nullmailer.mta.base import MTAInfo
 from tests.support.results import OK250, REFUSED, result
 
 
-def origin(domain: str, outcomes: dict, *hosts, status: str = "mx", alt=None, mta: str = "postfix") -> OriginReport:
+def origin(
+    domain: str, outcomes: dict, *hosts, status: str = "mx", alt=None, mta: str = "postfix"
+) -> OriginReport:
     sender = domain_address(domain)
     info = MTAInfo(mta, origin=domain, origin_text=f"Postfix myorigin = {domain}")
-    return OriginReport(info, domain, info.origin_text, result(outcomes, *hosts, status=status, sender=sender),
-                        alt)
+    return OriginReport(
+        info, domain, info.origin_text, result(outcomes, *hosts, status=status, sender=sender), alt
+    )
 
 
 def test_an_origin_whose_mx_accepts_passes():
@@ -28,26 +31,42 @@ def test_an_origin_whose_mx_accepts_passes():
 
 
 def test_the_seed_names_exim_s_answer_and_both_fixes():
-    alt = result({"192.0.2.1": OK250}, (10, "mx.example.test", ["192.0.2.1"]),
-                 sender=domain_address("example.test"))
-    report = origin("web1.example.test", {"192.0.2.80": REFUSED}, (0, "web1.example.test", ["192.0.2.80"]),
-                    status="implicit", alt=alt)
+    alt = result(
+        {"192.0.2.1": OK250}, (10, "mx.example.test", ["192.0.2.1"]), sender=domain_address("example.test")
+    )
+    report = origin(
+        "web1.example.test",
+        {"192.0.2.80": REFUSED},
+        (0, "web1.example.test", ["192.0.2.80"]),
+        status="implicit",
+        alt=alt,
+    )
     state, text = judge_origin(report)
     assert state == CRITICAL
     assert "no MX, and it refused port 25: Exim defers (451)" in text
     assert text.endswith("set myorigin = $mydomain (example.test, MX accepts) or open port 25")
 
 
-@pytest.mark.parametrize("mta, fix", [
-    ("exim", "set qualify_domain = example.test (MX accepts)"),
-    ("nullmailer", "set allmailfrom to an address @example.test (MX accepts)"),
-    ("unknown-mta", "use an envelope domain such as example.test (MX accepts)"),
-])
+@pytest.mark.parametrize(
+    "mta, fix",
+    [
+        ("exim", "set qualify_domain = example.test (MX accepts)"),
+        ("nullmailer", "set allmailfrom to an address @example.test (MX accepts)"),
+        ("unknown-mta", "use an envelope domain such as example.test (MX accepts)"),
+    ],
+)
 def test_each_mta_names_its_own_fix(mta, fix):
-    alt = result({"192.0.2.1": OK250}, (10, "mx.example.test", ["192.0.2.1"]),
-                 sender=domain_address("example.test"))
-    report = origin("web1.example.test", {"192.0.2.80": REFUSED}, (0, "web1.example.test", ["192.0.2.80"]),
-                    status="implicit", alt=alt, mta=mta)
+    alt = result(
+        {"192.0.2.1": OK250}, (10, "mx.example.test", ["192.0.2.1"]), sender=domain_address("example.test")
+    )
+    report = origin(
+        "web1.example.test",
+        {"192.0.2.80": REFUSED},
+        (0, "web1.example.test", ["192.0.2.80"]),
+        status="implicit",
+        alt=alt,
+        mta=mta,
+    )
     assert fix in judge_origin(report)[1]
 
 
@@ -57,8 +76,12 @@ def test_an_origin_the_dns_cannot_answer_for_is_unknown():
     from check_callout.receiver import decide
 
     route = Route("d.test", DNS_ERROR, detail="SERVFAIL")
-    report = OriginReport(MTAInfo("postfix"), "d.test", "--origin d.test",
-                          SenderResult(domain_address("d.test"), route, decide(route, {})))
+    report = OriginReport(
+        MTAInfo("postfix"),
+        "d.test",
+        "--origin d.test",
+        SenderResult(domain_address("d.test"), route, decide(route, {})),
+    )
     assert judge_origin(report)[0] == UNKNOWN
 
 
@@ -67,12 +90,18 @@ def test_suggested_domain_is_the_parent_unless_it_is_a_bare_tld():
     assert suggested_domain("example.test") == ""
 
 
-@pytest.mark.parametrize("reason, state, words", [
-    ("", nagiosplugin.Ok, "queue: skipped (no MTA found)"),
-    ("postqueue: fatal: Queue report unavailable - mail system is down", nagiosplugin.Warn,
-     "queue: the MTA is not running"),
-    ("exim not found", nagiosplugin.Ok, "queue: skipped (exim not found)"),
-])
+@pytest.mark.parametrize(
+    "reason, state, words",
+    [
+        ("", nagiosplugin.Ok, "queue: skipped (no MTA found)"),
+        (
+            "postqueue: fatal: Queue report unavailable - mail system is down",
+            nagiosplugin.Warn,
+            "queue: the MTA is not running",
+        ),
+        ("exim not found", nagiosplugin.Ok, "queue: skipped (exim not found)"),
+    ],
+)
 def test_an_unread_queue(reason, state, words):
     metric = nagiosplugin.Metric("queue", QueueUnread(reason), context="queue_unread")
     judged = QueueUnreadContext().evaluate(metric, None)

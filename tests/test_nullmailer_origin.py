@@ -40,7 +40,6 @@ pickup    unix  n       -       y       60      1       pickup
 POSTCONF = host.find_tool(("postconf",))
 
 
-
 def postfix_tree(
     tmp_path, main_cf: str, master_cf: str = MASTER_CF, mailname: str | None = "web1.example.com\n"
 ):

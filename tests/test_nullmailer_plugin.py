@@ -185,7 +185,6 @@ def test_remote_whole_run_bounded_by_timeout(capsys):
 # -- local -------------------------------------------------------------------------------------------
 
 
-
 def proc_tables(root, *rows: str) -> None:
     lines = "".join(
         f"   {n}: {r} 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1 1\n"
@@ -229,8 +228,7 @@ def test_local_the_trap_is_critical_with_the_fix(tmp_path, receivers, capsys):
     assert code == 2, out
     line = first_line(out)
     assert line.startswith(
-        "NULLMAILER CRITICAL - nullmailer me + defaultdomain = web1.example.com: "
-        "no MX, and it refused port"
+        "NULLMAILER CRITICAL - nullmailer me + defaultdomain = web1.example.com: no MX, and it refused port"
     )
     assert "Exim defers (451)" in line
     assert "set allmailfrom to an address @example.com (MX accepts)" in line

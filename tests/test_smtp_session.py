@@ -90,8 +90,9 @@ def test_connection_closed_mid_dialogue_is_reconnected_once():
 
     settings = ProbeSettings(port=port, helo="monitor.test", timeout=3, connect_timeout=2)
     with RawServer(HOST, port, script):
-        dialogue = run_dialogue("flaky.test", HOST, ["first@d.test", "second@d.test"], settings,
-                                time.monotonic() + 5)
+        dialogue = run_dialogue(
+            "flaky.test", HOST, ["first@d.test", "second@d.test"], settings, time.monotonic() + 5
+        )
     assert dialogue.outcomes["first@d.test"].kind == ACCEPT
     assert dialogue.outcomes["second@d.test"].kind == ACCEPT
     assert calls["n"] == 2

@@ -28,7 +28,9 @@ def test_callout_with_an_address_stays_lean():
     port = closed_port()
     done = subprocess.run(
         [sys.executable, "-c", PROBE, "-s", "a@example.test", "-H", "127.0.0.1", "-p", str(port), "-t", "5"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert done.stdout.startswith("CALLOUT CRITICAL - "), done.stdout  # it really ran: refused

@@ -115,40 +115,66 @@ def ip_address(text: str) -> str:
 def add_family_options(group: Any) -> None:
     """``-4``/``--ipv4`` and ``-6``/``--ipv6``: which address families to use."""
     family = group.add_mutually_exclusive_group()
-    family.add_argument("-4", "--ipv4", dest="families", action="store_const", const=(4,),
-                        help="use IPv4 only")
-    family.add_argument("-6", "--ipv6", dest="families", action="store_const", const=(6,),
-                        help="use IPv6 only")
+    family.add_argument(
+        "-4", "--ipv4", dest="families", action="store_const", const=(4,), help="use IPv4 only"
+    )
+    family.add_argument(
+        "-6", "--ipv6", dest="families", action="store_const", const=(6,), help="use IPv6 only"
+    )
 
 
 def add_dns_options(group: Any) -> None:
     """``--nameserver`` and ``--dns-port``: the resolver of the callouts."""
-    group.add_argument("--nameserver", type=ip_address, metavar="IP",
-                       help="DNS server to ask (default: the system's, from resolv.conf)")
-    group.add_argument("--dns-port", type=port_number, default=DEFAULT_DNS_PORT,
-                       help=f"DNS server port (default: {DEFAULT_DNS_PORT})")
+    group.add_argument(
+        "--nameserver",
+        type=ip_address,
+        metavar="IP",
+        help="DNS server to ask (default: the system's, from resolv.conf)",
+    )
+    group.add_argument(
+        "--dns-port",
+        type=port_number,
+        default=DEFAULT_DNS_PORT,
+        help=f"DNS server port (default: {DEFAULT_DNS_PORT})",
+    )
 
 
 def add_port_option(group: Any) -> None:
     """``-p``/``--port``: the SMTP port of the callouts."""
-    group.add_argument("-p", "--port", type=port_number, default=DEFAULT_PORT,
-                       help=f"SMTP port of the callouts (default: {DEFAULT_PORT})")
+    group.add_argument(
+        "-p",
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"SMTP port of the callouts (default: {DEFAULT_PORT})",
+    )
 
 
 def add_smtp_options(group: Any) -> None:
     """``--helo`` and ``--no-starttls``: how the plugin introduces itself."""
     group.add_argument("--helo", metavar="NAME", help="EHLO/HELO name (default: this host's FQDN)")
-    group.add_argument("--no-starttls", dest="starttls", action="store_false",
-                       help="do not use STARTTLS even when offered")
+    group.add_argument(
+        "--no-starttls", dest="starttls", action="store_false", help="do not use STARTTLS even when offered"
+    )
 
 
 def add_run_options(group: Any, prog: str, version: str, verbose_help: str) -> None:
     """``-t``, ``--connect-timeout``, ``-v`` and ``-V``, the same in every plugin."""
-    group.add_argument("-t", "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                       help=f"bound for the whole run (default: {DEFAULT_TIMEOUT:g})")
-    group.add_argument("--connect-timeout", type=positive_float, default=DEFAULT_CONNECT_TIMEOUT,
-                       metavar="SECONDS",
-                       help=f"bound for each TCP connect (default: {DEFAULT_CONNECT_TIMEOUT:g})")
+    group.add_argument(
+        "-t",
+        "--timeout",
+        type=positive_float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"bound for the whole run (default: {DEFAULT_TIMEOUT:g})",
+    )
+    group.add_argument(
+        "--connect-timeout",
+        type=positive_float,
+        default=DEFAULT_CONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"bound for each TCP connect (default: {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
     group.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
     group.add_argument("-V", "--version", action="version", version=f"{prog} {version}")
 

@@ -35,8 +35,15 @@ class DNSFailure(Exception):
 class MXHost:
     """One MX host with its addresses in the order a receiver tries them."""
 
-    def __init__(self, name: str, preference: int, addresses: list[str] | None = None,
-                 implicit: bool = False, note: str = "", lookup_error: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        preference: int,
+        addresses: list[str] | None = None,
+        implicit: bool = False,
+        note: str = "",
+        lookup_error: str = "",
+    ) -> None:
         self.name = name
         self.preference = preference
         self.addresses = addresses if addresses is not None else []
@@ -56,8 +63,15 @@ class Route:
     """The hosts a receiver would try for ``domain``, in order, and how DNS answered
     (``status``: one of the route statuses above)."""
 
-    def __init__(self, domain: str, status: str, hosts: list[MXHost] | None = None, detail: str = "",
-                 skipped_hosts: int = 0, lookup_time: float = 0.0) -> None:
+    def __init__(
+        self,
+        domain: str,
+        status: str,
+        hosts: list[MXHost] | None = None,
+        detail: str = "",
+        skipped_hosts: int = 0,
+        lookup_time: float = 0.0,
+    ) -> None:
         self.domain = domain
         self.status = status
         self.hosts = hosts if hosts is not None else []
@@ -195,8 +209,7 @@ class Resolver:
             detail = f"{domain} publishes a null MX (RFC 7505): it accepts no mail"
             return Route(domain, NULL_MX, detail=detail)
         hosts = [
-            MXHost(sanitize(name.to_text(omit_final_dot=True).lower(), 253), int(pref))
-            for pref, name in real
+            MXHost(sanitize(name.to_text(omit_final_dot=True).lower(), 253), int(pref)) for pref, name in real
         ]
         skipped = max(0, len(hosts) - max_hosts)
         hosts = hosts[:max_hosts]
@@ -215,7 +228,7 @@ class Resolver:
             if is_ip(host.name):
                 host.note = "MX target is an IP address, not a host name (RFC 5321 forbids it)"
                 continue
-            jobs[index] = (lambda name=host.name: self.addresses(name, deadline))
+            jobs[index] = lambda name=host.name: self.addresses(name, deadline)
         results = run_parallel(jobs, deadline, workers=8)
         for index, result in results.items():
             host = hosts[index]

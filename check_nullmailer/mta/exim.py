@@ -328,5 +328,5 @@ EXIM = MTA(
     read_queue=_queue,
     fix="set qualify_domain = {alt} (",
     requeue="queued mail keeps its old envelope sender: after the fix, rewrite it "
-            "(exim -Mes ID NEW-SENDER) or let it bounce and resend",
+    "(exim -Mes ID NEW-SENDER) or let it bounce and resend",
 )

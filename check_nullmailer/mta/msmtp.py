@@ -69,8 +69,6 @@ def read_config(root: str = "/") -> MTAInfo:
     return info
 
 
-
-
 MSMTP = MTA(
     name="msmtp",
     label="msmtp",

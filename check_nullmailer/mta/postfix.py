@@ -325,5 +325,5 @@ POSTFIX = MTA(
     read_queue=_queue,
     fix="set myorigin = $mydomain ({alt}",
     requeue="queued mail keeps its old envelope sender: after the fix, rewrite it with "
-            "masquerade_domains = $mydomain and requeue it (postsuper -r ALL), then postqueue -f",
+    "masquerade_domains = $mydomain and requeue it (postsuper -r ALL), then postqueue -f",
 )

@@ -30,8 +30,6 @@ def read_config(root: str = "/") -> MTAInfo:
     return info
 
 
-
-
 SSMTP = MTA(
     name="ssmtp",
     label="ssmtp",

@@ -69,8 +69,10 @@ class ProcessRun:
         return items
 
     def __str__(self) -> str:
-        return (f"exit {self.code} in {self.elapsed:.2f} s, {self.maxrss_kb} KiB\n"
-                f"{self.output}\nstderr: {self.stderr[-2000:]}")
+        return (
+            f"exit {self.code} in {self.elapsed:.2f} s, {self.maxrss_kb} KiB\n"
+            f"{self.output}\nstderr: {self.stderr[-2000:]}"
+        )
 
 
 # Peak RSS of a child must not be measured with wait4() from a big parent: a forked
@@ -104,15 +106,22 @@ class Measured:
     stderr: str
 
 
-def measure(argv: list[str], limit: float = 60.0, env: dict[str, str] | None = None,
-            cwd: str | None = None) -> Measured:
+def measure(
+    argv: list[str], limit: float = 60.0, env: dict[str, str] | None = None, cwd: str | None = None
+) -> Measured:
     """Run ``argv`` once through the shim; killed (whole process group) after ``limit`` s."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "rusage"
         with open(Path(tmp) / "out", "w+b") as out, open(Path(tmp) / "err", "w+b") as err:
-            proc = subprocess.Popen([sys.executable, "-S", "-c", SHIM, str(report), *argv], stdout=out,
-                                    stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-S", "-c", SHIM, str(report), *argv],
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
             try:
                 proc.wait(timeout=limit)
             except subprocess.TimeoutExpired:
@@ -144,8 +153,9 @@ def nullmailer(*args: str, limit: float = 20.0) -> ProcessRun:
     return run_plugin("check_nullmailer.plugin", list(args), limit)
 
 
-def assert_well_formed(run: ProcessRun, name: str = "CALLOUT", timeout: float | None = None,
-                       max_rss_kb: int = MAX_RSS_KB) -> re.Match[str]:
+def assert_well_formed(
+    run: ProcessRun, name: str = "CALLOUT", timeout: float | None = None, max_rss_kb: int = MAX_RSS_KB
+) -> re.Match[str]:
     """The contract with the monitoring system, whatever the other side did.
 
     Exit code 0-3 matching the state word; one well-formed first line with parseable
@@ -199,8 +209,9 @@ def tarpit() -> Callable[[socket.socket], None]:
     return _wait_for_close
 
 
-def drip(text: bytes = b"220 slow.test ESMTP welcome to the slowest server\r\n",
-         interval: float = 1.0) -> Callable[[socket.socket], None]:
+def drip(
+    text: bytes = b"220 slow.test ESMTP welcome to the slowest server\r\n", interval: float = 1.0
+) -> Callable[[socket.socket], None]:
     """Send the banner one byte per ``interval`` seconds."""
 
     def script(conn: socket.socket) -> None:
@@ -237,9 +248,12 @@ def send_and_close(data: bytes) -> Callable[[socket.socket], None]:
     return script
 
 
-def dialogue(banner: bytes = b"220 hostile.test ESMTP\r\n", replies: dict[bytes, bytes] | None = None,
-             close_after: dict[bytes, bytes] | None = None, log: list[bytes] | None = None
-             ) -> Callable[[socket.socket], None]:
+def dialogue(
+    banner: bytes = b"220 hostile.test ESMTP\r\n",
+    replies: dict[bytes, bytes] | None = None,
+    close_after: dict[bytes, bytes] | None = None,
+    log: list[bytes] | None = None,
+) -> Callable[[socket.socket], None]:
     """A scripted SMTP server that answers DATA too (it must never be asked);
     ``close_after`` sends the given bytes for a verb, then hangs up."""
     answers = {b"EHLO": EHLO, b"HELO": b"250 hostile.test\r\n", b"DATA": b"354 go ahead\r\n"}
@@ -309,10 +323,17 @@ class TruncatingDNSServer(DNSTestServer):
         self.port = free_port()
         self.resolver = ZoneResolver(zone)
         logger = _QuietLogger()
-        self.udp = DNSServer(self.resolver, port=self.port, address="127.0.0.1", logger=logger,
-                             handler=_TruncatingHandler)
-        self.tcp = DNSServer(self.resolver, port=self.port, address="127.0.0.1", tcp=True, logger=logger,
-                             handler=_TruncatingHandler)
+        self.udp = DNSServer(
+            self.resolver, port=self.port, address="127.0.0.1", logger=logger, handler=_TruncatingHandler
+        )
+        self.tcp = DNSServer(
+            self.resolver,
+            port=self.port,
+            address="127.0.0.1",
+            tcp=True,
+            logger=logger,
+            handler=_TruncatingHandler,
+        )
         self.with_tcp = tcp
 
     def __enter__(self) -> TruncatingDNSServer:
@@ -355,16 +376,23 @@ class Namespace:
 
     def __enter__(self) -> Namespace:
         subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True, timeout=10)
-        subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True,
-                       capture_output=True, timeout=10)
+        subprocess.run(
+            ["ip", "-n", self.name, "link", "set", "lo", "up"], check=True, capture_output=True, timeout=10
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=10)
 
     def run(self, argv: list[str], limit: float = 60.0) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["ip", "netns", "exec", self.name, *argv], capture_output=True, text=True,
-                              timeout=limit, cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        return subprocess.run(
+            ["ip", "netns", "exec", self.name, *argv],
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            cwd=str(ROOT),
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
 
 
 def private_scenario(address: str, extra: list[str]) -> dict[str, object]:
@@ -372,12 +400,26 @@ def private_scenario(address: str, extra: list[str]) -> dict[str, object]:
     from tests.support.servers import RawServer
 
     port = free_port()
-    zone = {"private.test": [("MX", (10, "mx1.private.test")), ("MX", (20, "mx2.private.test"))],
-            "mx1.private.test": [("AAAA" if ":" in address else "A", address)],
-            "mx2.private.test": [("A", "127.0.0.1")]}
+    zone = {
+        "private.test": [("MX", (10, "mx1.private.test")), ("MX", (20, "mx2.private.test"))],
+        "mx1.private.test": [("AAAA" if ":" in address else "A", address)],
+        "mx2.private.test": [("A", "127.0.0.1")],
+    }
     with RawServer("127.0.0.1", port, dialogue()), DNSTestServer(zone) as dns:
-        run = callout("-s", "alice@private.test", "-p", str(port), *dns.args, "-t", "3",
-                      "--connect-timeout", "1", "--helo", "monitor.test", *extra)
+        run = callout(
+            "-s",
+            "alice@private.test",
+            "-p",
+            str(port),
+            *dns.args,
+            "-t",
+            "3",
+            "--connect-timeout",
+            "1",
+            "--helo",
+            "monitor.test",
+            *extra,
+        )
     return run.__dict__
 
 

@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
-FIRST_LINE = re.compile(r"^(?P<name>[A-Z_]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>.*?)"
-                        r"(?: \| (?P<perfdata>.*))?$")
+FIRST_LINE = re.compile(
+    r"^(?P<name>[A-Z_]+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN) - (?P<summary>.*?)"
+    r"(?: \| (?P<perfdata>.*))?$"
+)
 
 
 @dataclass

@@ -91,8 +91,15 @@ def smtp_server(
     ident: str = "mx.test ESMTP test",
 ) -> Iterator[tuple[int, PolicyHandler]]:
     """The SMTP test server on 127.0.0.1 with ``policy``; yields (port, handler)."""
-    with SMTPTestServer("127.0.0.1", free_port(), policy, tls_context, implicit_tls=implicit_tls,
-                        ident=ident, max_syntax_errors=max_syntax_errors) as server:
+    with SMTPTestServer(
+        "127.0.0.1",
+        free_port(),
+        policy,
+        tls_context,
+        implicit_tls=implicit_tls,
+        ident=ident,
+        max_syntax_errors=max_syntax_errors,
+    ) as server:
         yield server.port, server.handler
 
 

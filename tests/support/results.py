@@ -17,8 +17,9 @@ REFUSED = Outcome(UNREACHABLE, "connect", 0, "refused port 25")
 LATE = Outcome(UNFINISHED, "banner", 0, "had not answered when the check's time ran out")
 
 
-def result(outcomes: dict[str, Outcome], *hosts: tuple[int, str, list[str]], status: str = MX,
-           sender=SENDER) -> SenderResult:
+def result(
+    outcomes: dict[str, Outcome], *hosts: tuple[int, str, list[str]], status: str = MX, sender=SENDER
+) -> SenderResult:
     route = Route(sender.domain, status, [MXHost(n, p, a, implicit=status == IMPLICIT) for p, n, a in hosts])
     dialogues = []
     for host in route.hosts:
@@ -28,5 +29,3 @@ def result(outcomes: dict[str, Outcome], *hosts: tuple[int, str, list[str]], sta
             dialogue.total = 0.25
             dialogues.append(dialogue)
     return SenderResult(sender, route, decide(route, outcomes), dialogues)
-
-

@@ -145,9 +145,17 @@ class SMTPTestServer:
     (a :class:`Behaviour` by default). ``tls`` = (cert, key) offers STARTTLS, or speaks
     TLS from the first byte with ``implicit_tls``."""
 
-    def __init__(self, address: str, port: int, policy: Policy | None = None,
-                 tls: tuple[Path, Path] | None = None, *, implicit_tls: bool = False,
-                 ident: str | None = None, max_syntax_errors: int = 0) -> None:
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        policy: Policy | None = None,
+        tls: tuple[Path, Path] | None = None,
+        *,
+        implicit_tls: bool = False,
+        ident: str | None = None,
+        max_syntax_errors: int = 0,
+    ) -> None:
         policy = policy if policy is not None else Behaviour()
         pipelining = getattr(policy, "pipelining", False)
         self.handler = PolicyHandler(policy, pipelining, max_syntax_errors)
@@ -165,8 +173,14 @@ class SMTPTestServer:
             def factory(self):
                 return SMTP(self.handler, ident=ident, hostname="mx.test", **kwargs)
 
-        self.controller = _Controller(self.handler, hostname=address, port=port, ready_timeout=5,
-                                      ssl_context=ssl_context, server_hostname="mx.test")
+        self.controller = _Controller(
+            self.handler,
+            hostname=address,
+            port=port,
+            ready_timeout=5,
+            ssl_context=ssl_context,
+            server_hostname="mx.test",
+        )
         self.address, self.port = address, port
 
     def __enter__(self) -> SMTPTestServer:
@@ -248,16 +262,26 @@ def read_command(conn: socket.socket, timeout: float = 5.0) -> bytes:
     return data
 
 
-def scripted_smtp(banner: bytes = b"220 raw.test ESMTP\r\n", replies: dict[bytes, bytes] | None = None,
-                  delay: dict[bytes, float] | None = None, log: list[bytes] | None = None,
-                  close_after: dict[bytes, bytes] | None = None, timeout: float = 5.0,
-                  ) -> Callable[[socket.socket], None]:
+def scripted_smtp(
+    banner: bytes = b"220 raw.test ESMTP\r\n",
+    replies: dict[bytes, bytes] | None = None,
+    delay: dict[bytes, float] | None = None,
+    log: list[bytes] | None = None,
+    close_after: dict[bytes, bytes] | None = None,
+    timeout: float = 5.0,
+) -> Callable[[socket.socket], None]:
     """A minimal SMTP server: ``replies`` maps a command verb to its reply bytes;
     ``close_after`` sends the given bytes for a verb, then hangs up; every read waits at
     most ``timeout``."""
-    answers = {b"EHLO": b"250-raw.test\r\n250 PIPELINING\r\n", b"HELO": b"250 raw.test\r\n",
-               b"MAIL": b"250 ok\r\n", b"RCPT": b"250 ok\r\n", b"RSET": b"250 ok\r\n",
-               b"QUIT": b"221 bye\r\n", b"NOOP": b"250 ok\r\n"}
+    answers = {
+        b"EHLO": b"250-raw.test\r\n250 PIPELINING\r\n",
+        b"HELO": b"250 raw.test\r\n",
+        b"MAIL": b"250 ok\r\n",
+        b"RCPT": b"250 ok\r\n",
+        b"RSET": b"250 ok\r\n",
+        b"QUIT": b"221 bye\r\n",
+        b"NOOP": b"250 ok\r\n",
+    }
     answers.update(replies or {})
     delays = delay or {}
 
@@ -289,10 +313,27 @@ def make_certificate(directory: Path, name: str = "mx.test") -> tuple[Path, Path
     """A self-signed certificate for ``name`` made with the openssl command."""
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-         "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return cert, key
 
