@@ -116,6 +116,25 @@ def _debian_exim(root: str) -> dict[str, str]:
     return values
 
 
+def _debian_refusal(root: str, debian: dict[str, str], values: dict[str, str]) -> str:
+    """What Debian's generated configuration makes Exim do instead of relaying, or ""."""
+    generated = debian and not os.path.exists(under(root, "/etc/exim4/exim4.conf"))
+    if generated and debian.get("dc_eximconfig_configtype") == "local":
+        return (
+            "sends nothing: dc_eximconfig_configtype = local delivers on this host only (mail to "
+            "other domains bounces); choose 'satellite' or 'smarthost' (dpkg-reconfigure exim4-config)"
+        )
+    if "qualify_domain" in values and not values["qualify_domain"].strip():
+        # Debian's template takes qualify_domain from /etc/mailname when update-exim4.conf
+        # runs; without that file it is empty and Exim sends MAIL FROM:<www-data@>.
+        return (
+            "sends MAIL FROM:<user@> with no domain: qualify_domain is empty"
+            + (" (/etc/mailname was missing when update-exim4.conf ran)" if generated else "")
+            + "; write the mail domain into /etc/mailname and run update-exim4.conf"
+        )
+    return ""
+
+
 def read_config(
     root: str = "/", config: str | None = None, deadline: float | None = None, exim: str | None = "auto"
 ) -> MTAInfo:
@@ -148,6 +167,8 @@ def read_config(
                 key, sep, value = line.partition(" = ")
                 if sep:
                     values[key.strip()] = value.strip()
+                elif line.endswith(" ="):
+                    values[line[:-2].strip()] = ""
             if "qualify_domain" not in values:
                 raise OSError(0, sanitize((err or out).strip() or f"exit {rc}", 160))
             info.config = config or f"{os.path.basename(tool)} -bP"
@@ -200,6 +221,7 @@ def read_config(
     if debian.get("dc_hide_mailname", "").lower() == "true" and debian.get("dc_readhost"):
         info.origin = debian["dc_readhost"].rstrip(".").lower()
         info.origin_text += f", rewritten to dc_readhost = {info.origin} (dc_hide_mailname)"
+    info.refuses = _debian_refusal(root, debian, values)
 
     interfaces = values.get("local_interfaces", "<; ::0 ; 0.0.0.0")
     items = _exim_list(interfaces)

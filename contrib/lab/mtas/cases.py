@@ -3,8 +3,8 @@
 
 Every case is one ordinary null-mailer configuration of one MTA.  ``real`` is what
 the real MTA sent (the domain of its ``MAIL FROM``, or ``nothing``), as seen in the
-lab; ``differs`` says why the plugin's origin differs today (those rows are
-expected failures until the reader is fixed).
+lab; ``notes`` say what the real MTA did that its documentation does not
+say; ``differs`` says why the plugin's origin still differs (an expected failure).
 
 Host names: the namespace is ``web1.example.test`` unless the case says otherwise,
 ``/etc/hosts`` maps ``web1`` to ``web1.example.test`` unless ``hosts=False``, and
@@ -80,7 +80,7 @@ CASES: list[Case] = [
         "mailname-absent",
         "nothing",
         mailname=ABSENT,
-        differs="myorigin = /etc/mailname with no /etc/mailname: Postfix sendmail exits fatally, the reader reports no origin (UNKNOWN) instead of 'sends nothing'",
+        notes="myorigin = /etc/mailname with no /etc/mailname: Postfix sendmail exits fatally",
     ),
     Case("postfix", "mailname-short", "web1", mailname="web1"),
     Case("postfix", "leftovers", "web1.example.test", extra=EXIM_LEFTOVER + NULLMAILER_LEFTOVER),
@@ -89,7 +89,7 @@ CASES: list[Case] = [
         "submit-refused",
         "nothing",
         knobs=knobs(authorized_submit_users="root"),
-        differs="authorized_submit_users excludes www-data: sendmail refuses, the reader still reports myorigin",
+        differs="authorized_submit_users = root refuses www-data ('not allowed to submit mail'); the plugin cannot know which local user submits, so it reports myorigin",
     ),
     # -- Exim 4 ----------------------------------------------------------------------------
     Case("exim", "as-installed", "web1.example.test"),
@@ -105,7 +105,7 @@ CASES: list[Case] = [
         "mailname-absent",
         "(empty domain)",
         mailname=ABSENT,
-        differs="Debian's qualify_domain comes from /etc/mailname at update-exim4.conf time; without it Exim sends MAIL FROM:<www-data@>, the reader reports no origin",
+        notes="Debian's qualify_domain comes from /etc/mailname at update-exim4.conf time; without it Exim sends MAIL FROM:<www-data@>",
     ),
     Case(
         "exim",
@@ -113,7 +113,7 @@ CASES: list[Case] = [
         "(empty domain)",
         **SHORT,
         mailname=ABSENT,
-        differs="as mailname-absent: the generated config has an empty qualify_domain",
+        notes="as mailname-absent: the generated config has an empty qualify_domain",
     ),
     Case(
         "exim",
@@ -122,7 +122,7 @@ CASES: list[Case] = [
         **SHORT,
         hosts=False,
         mailname=ABSENT,
-        differs="as mailname-absent: the generated config has an empty qualify_domain",
+        notes="as mailname-absent: the generated config has an empty qualify_domain",
     ),
     Case(
         "exim",
@@ -150,7 +150,7 @@ CASES: list[Case] = [
         "local-only",
         "nothing",
         knobs=knobs(dc_eximconfig_configtype="local"),
-        differs="dc_eximconfig_configtype='local' sends nothing off the host; the reader reports qualify_domain",
+        notes="dc_eximconfig_configtype='local' sends nothing off the host",
     ),
     Case("exim", "leftovers", "web1.example.test", extra=POSTFIX_LEFTOVER + SSMTP_LEFTOVER),
     # -- nullmailer ------------------------------------------------------------------------
@@ -162,14 +162,14 @@ CASES: list[Case] = [
         "me",
         "web1.example.test",
         knobs=knobs(me="relay.example.test"),
-        differs="Debian's nullmailer reads /etc/mailname, not /etc/nullmailer/me (Debian patch); the reader takes me",
+        notes="Debian's nullmailer reads /etc/mailname, not /etc/nullmailer/me (Debian patch)",
     ),
     Case(
         "nullmailer",
         "mailname-absent",
         "defaulthost.example.test",
         mailname=ABSENT,
-        differs="without /etc/mailname Debian's nullmailer uses the literal 'defaulthost' + defaultdomain; the reader takes the host name",
+        notes="without /etc/mailname Debian's nullmailer uses the literal 'defaulthost' + defaultdomain",
     ),
     Case(
         "nullmailer",
@@ -185,21 +185,21 @@ CASES: list[Case] = [
         **SHORT,
         hosts=False,
         mailname=ABSENT,
-        differs="without /etc/mailname and defaultdomain Debian's nullmailer sends @defaulthost; the reader takes the host name",
+        notes="without /etc/mailname and defaultdomain Debian's nullmailer sends @defaulthost",
     ),
     Case(
         "nullmailer",
         "no-remotes",
         "nothing",
         knobs=knobs(remotes=""),
-        differs="an empty remotes file: nullmailer-send says 'No remote hosts listed for delivery' and sends nothing; the reader reports an origin",
+        notes="an empty remotes file: nullmailer-send says 'No remote hosts listed for delivery' and sends nothing",
     ),
     Case(
         "nullmailer",
         "leftovers",
         "web1.example.test",
         extra=SSMTP_LEFTOVER + EXIM_LEFTOVER,
-        differs="--mta auto trusts Exim's leftover update-exim4.conf.conf over /usr/sbin/sendmail (nullmailer)",
+        notes="/usr/sbin/sendmail is nullmailer's; Exim's update-exim4.conf.conf is a leftover",
     ),
     # -- ssmtp -----------------------------------------------------------------------------
     Case("ssmtp", "as-installed", "web1.example.test"),
@@ -213,7 +213,7 @@ CASES: list[Case] = [
         "no-config",
         "nothing",
         extra=(("/etc/ssmtp/ssmtp.conf", None),),
-        differs="without ssmtp.conf ssmtp cannot open mailhub:25 and sends nothing; the reader reports no origin (UNKNOWN) instead of 'sends nothing'",
+        notes="without ssmtp.conf ssmtp cannot open mailhub:25 and sends nothing",
     ),
     Case("ssmtp", "leftovers", "web1.example.test", extra=NULLMAILER_LEFTOVER + POSTFIX_LEFTOVER),
     # -- msmtp -----------------------------------------------------------------------------
@@ -221,7 +221,7 @@ CASES: list[Case] = [
         "msmtp",
         "as-installed",
         "nothing",
-        differs="msmtp-mta as installed has no /etc/msmtprc and sends nothing; the reader reports no origin instead of 'sends nothing'",
+        notes="msmtp-mta as installed has no /etc/msmtprc and sends nothing",
     ),
     Case("msmtp", "from", "example.test", knobs=knobs(msmtprc=msmtprc("from www@example.test"))),
     Case(
@@ -229,7 +229,7 @@ CASES: list[Case] = [
         "no-from",
         "nothing",
         knobs=knobs(msmtprc=msmtprc()),
-        differs="msmtp 1.8 without from refuses ('envelope-from address is missing'); the reader falls back to the host name",
+        notes="msmtp 1.8 without from refuses ('envelope-from address is missing')",
     ),
     Case(
         "msmtp",
@@ -244,7 +244,7 @@ CASES: list[Case] = [
         "web1.example.test",
         **SHORT,
         knobs=knobs(msmtprc=msmtprc("from %U@%C")),
-        differs="%C is the canonical name (web1.example.test from /etc/hosts); the reader substitutes the short host name",
+        notes="%C is the canonical name (web1.example.test from /etc/hosts)",
     ),
     Case(
         "msmtp",
@@ -259,7 +259,7 @@ CASES: list[Case] = [
         "nothing",
         **SHORT,
         knobs=knobs(msmtprc=msmtprc()),
-        differs="msmtp 1.8 without from refuses ('envelope-from address is missing'); the reader falls back to the host name",
+        notes="msmtp 1.8 without from refuses ('envelope-from address is missing')",
     ),
     Case(
         "msmtp",
@@ -292,7 +292,7 @@ CASES: list[Case] = [
         "web1.example.test",
         **SHORT,
         mailname=ABSENT,
-        differs="without /etc/mailname OpenSMTPD uses the canonical name (web1.example.test from /etc/hosts); the reader takes the short host name",
+        notes="without /etc/mailname OpenSMTPD uses the canonical name (web1.example.test from /etc/hosts)",
     ),
     Case("opensmtpd", "leftovers", "web1.example.test", extra=NULLMAILER_LEFTOVER + EXIM_LEFTOVER),
 ]

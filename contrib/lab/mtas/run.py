@@ -104,8 +104,11 @@ def plugin_origin(out: str) -> str:
     m = _ORIGIN_LINE.search(out)
     if m:
         return m.group(1).lower()
-    if re.search(r"will not send|sends nothing|refuses? to send", out.splitlines()[0] if out else ""):
+    first = out.splitlines()[0] if out else ""
+    if re.search(r"\bsends nothing\b", first):
         return NOTHING
+    if re.search(r"\bwith no domain\b", first):
+        return "(empty domain)"
     return "unknown"
 
 
