@@ -37,6 +37,7 @@ from check_nullmailer.mta.base import (
     Sources,
     summarize,
 )
+from check_nullmailer.mta.exim_debian import debian_refusal, read_debian_conf
 
 MAX_DETAIL = 200  # messages whose log is read for reasons
 
@@ -106,35 +107,6 @@ def _exim_interface(item: str) -> str:
         return head if tail.isdigit() and head else item
 
 
-def _debian_exim(root: str) -> dict[str, str]:
-    path = under(root, "/etc/exim4/update-exim4.conf.conf")
-    values: dict[str, str] = {}
-    for line in read_text(path).splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip().startswith("dc_"):
-            values[key.strip()] = value.strip().strip("'\"")
-    return values
-
-
-def _debian_refusal(root: str, debian: dict[str, str], values: dict[str, str]) -> str:
-    """What Debian's generated configuration makes Exim do instead of relaying, or ""."""
-    generated = debian and not os.path.exists(under(root, "/etc/exim4/exim4.conf"))
-    if generated and debian.get("dc_eximconfig_configtype") == "local":
-        return (
-            "sends nothing: dc_eximconfig_configtype = local delivers on this host only (mail to "
-            "other domains bounces); choose 'satellite' or 'smarthost' (dpkg-reconfigure exim4-config)"
-        )
-    if "qualify_domain" in values and not values["qualify_domain"].strip():
-        # Debian's template takes qualify_domain from /etc/mailname when update-exim4.conf
-        # runs; without that file it is empty and Exim sends MAIL FROM:<www-data@>.
-        return (
-            "sends MAIL FROM:<user@> with no domain: qualify_domain is empty"
-            + (" (/etc/mailname was missing when update-exim4.conf ran)" if generated else "")
-            + "; write the mail domain into /etc/mailname and run update-exim4.conf"
-        )
-    return ""
-
-
 def read_config(
     root: str = "/", config: str | None = None, deadline: float | None = None, exim: str | None = "auto"
 ) -> MTAInfo:
@@ -180,7 +152,7 @@ def read_config(
             values = {}
     debian: dict[str, str] = {}
     try:
-        debian = _debian_exim(root)
+        debian = read_debian_conf(root)
     except OSError:
         pass
     if not values:
@@ -221,7 +193,7 @@ def read_config(
     if debian.get("dc_hide_mailname", "").lower() == "true" and debian.get("dc_readhost"):
         info.origin = debian["dc_readhost"].rstrip(".").lower()
         info.origin_text += f", rewritten to dc_readhost = {info.origin} (dc_hide_mailname)"
-    info.refuses = _debian_refusal(root, debian, values)
+    info.refuses = debian_refusal(root, debian, values)
 
     interfaces = values.get("local_interfaces", "<; ::0 ; 0.0.0.0")
     items = _exim_list(interfaces)
