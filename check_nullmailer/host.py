@@ -56,6 +56,19 @@ def local_hostname(root: str) -> tuple[str, str]:
     return socket.gethostname(), "the system host name"
 
 
+def canonical_name(root: str, host: str) -> str:
+    """``host`` as the resolver's canonical name (``getaddrinfo`` with AI_CANONNAME), as
+    msmtp's ``%C`` and OpenSMTPD's default host name are; ``host`` itself when that
+    fails or when reading a foreign root (its resolver is not this process's)."""
+    if is_foreign_root(root) or not host:
+        return host
+    try:
+        found = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
+    except (OSError, UnicodeError):
+        return host
+    return (found[0][3] if found and found[0][3] else host).rstrip(".")
+
+
 def mailname(root: str) -> str | None:
     try:
         return first_word(under(root, "/etc/mailname"))

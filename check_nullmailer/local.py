@@ -15,6 +15,7 @@ from typing import Any
 
 import nagiosplugin
 
+from check_callout.kit.states import CRITICAL
 from check_callout.kit.text import sanitize
 from check_nullmailer.contexts import Problem
 from check_nullmailer.settings import Settings
@@ -101,7 +102,8 @@ class LocalAudit(nagiosplugin.Resource):
             deadline=self.deadline,
         )  # fmt: skip
         if others:
-            info.notes.append(f"also configured: {', '.join(mtas.LABELS[o] for o in others)}")
+            left = ", ".join(mtas.LABELS[o] for o in others)
+            info.notes.append(f"also on disk, not trusted (not behind /usr/sbin/sendmail): {left}")
         return info
 
     def _exposure(self, info: Any) -> Iterator[nagiosplugin.Metric]:
@@ -128,6 +130,10 @@ class LocalAudit(nagiosplugin.Resource):
         s = self.settings
         if s.origin:
             domain, text = s.origin.rstrip(".").lower(), f"--origin {s.origin}"
+        elif info is not None and info.refuses:
+            problem = Problem(f"{info.label} {info.refuses}", CRITICAL)
+            yield nagiosplugin.Metric("origin", problem, context="problem")
+            return
         elif info is not None and info.origin:
             domain, text = info.origin, info.origin_text
         elif info is None:

@@ -35,26 +35,46 @@ def installed(root: str = "/") -> list[str]:
     return [name for name, m in REGISTRY.items() if any(os.path.exists(under(root, p)) for p in m.markers)]
 
 
-def detect(root: str = "/") -> tuple[str, list[str]]:
-    """The MTA that sends from this host, and the others found.
+# Words inside a /usr/sbin/sendmail that is a regular file, not a symlink to its MTA.
+_SIGNATURES = ((b"nullmailer-queue", "nullmailer"), (b"postdrop", "postfix"))
+_MAX_BINARY = 8 * 1024 * 1024
 
-    When several are configured, the one ``/usr/sbin/sendmail`` points to wins.
+
+def sendmail_mta(root: str = "/") -> str | None:
+    """The MTA that ``/usr/sbin/sendmail`` really is: by the file it resolves to (Exim,
+    msmtp, ssmtp, dma, OpenSMTPD install symlinks), else by the binary's own words
+    (nullmailer and Postfix install a program called sendmail)."""
+    path = under(root, "/usr/sbin/sendmail")
+    try:
+        target = os.path.realpath(path)
+    except OSError:
+        return None
+    base = os.path.basename(target)
+    for name, m in REGISTRY.items():
+        if base != "sendmail" and (m.sendmail_hint in base or f"/{m.sendmail_hint}" in target):
+            return name
+    try:
+        with open(target, "rb") as handle:
+            data = handle.read(_MAX_BINARY)
+    except OSError:
+        return None
+    return next((name for word, name in _SIGNATURES if word in data), None)
+
+
+def detect(root: str = "/") -> tuple[str, list[str]]:
+    """The MTA that sends from this host, and the others whose files were found.
+
+    ``/usr/sbin/sendmail`` decides: an MTA removed but not purged leaves its
+    configuration behind, and that must not be trusted over the MTA installed now.
+    Only when sendmail is missing or unknown do the configuration files decide.
     """
     found = installed(root)
+    chosen = sendmail_mta(root)
+    if chosen:
+        return chosen, [name for name in found if name != chosen]
     if not found:
         raise NoMTA(f"no MTA configuration found under {root} (looked for {', '.join(LABELS.values())})")
-    chosen = found[0]
-    if len(found) > 1:
-        try:
-            target = os.path.realpath(under(root, "/usr/sbin/sendmail"))
-        except OSError:
-            target = ""
-        for name in found:
-            hint = REGISTRY[name].sendmail_hint
-            if hint in os.path.basename(target) or f"/{hint}" in target:
-                chosen = name
-                break
-    return chosen, [name for name in found if name != chosen]
+    return found[0], found[1:]
 
 
 def read_config(

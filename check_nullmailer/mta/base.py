@@ -50,6 +50,10 @@ class MTAInfo:
     relay_text: str = ""
     notes: list[str] = field(default_factory=list)  # skipped parts and problems
     config: str = ""  # the directory or file that was read
+    # Set when the MTA will send nothing (or no usable sender) with this configuration:
+    # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>
+    # with no domain: ..."), read after the label.  The origin is then not judged.
+    refuses: str = ""
 
     @property
     def label(self) -> str:

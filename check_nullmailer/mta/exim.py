@@ -37,6 +37,7 @@ from check_nullmailer.mta.base import (
     Sources,
     summarize,
 )
+from check_nullmailer.mta.exim_debian import debian_refusal, read_debian_conf
 
 MAX_DETAIL = 200  # messages whose log is read for reasons
 
@@ -106,16 +107,6 @@ def _exim_interface(item: str) -> str:
         return head if tail.isdigit() and head else item
 
 
-def _debian_exim(root: str) -> dict[str, str]:
-    path = under(root, "/etc/exim4/update-exim4.conf.conf")
-    values: dict[str, str] = {}
-    for line in read_text(path).splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip().startswith("dc_"):
-            values[key.strip()] = value.strip().strip("'\"")
-    return values
-
-
 def read_config(
     root: str = "/", config: str | None = None, deadline: float | None = None, exim: str | None = "auto"
 ) -> MTAInfo:
@@ -148,6 +139,8 @@ def read_config(
                 key, sep, value = line.partition(" = ")
                 if sep:
                     values[key.strip()] = value.strip()
+                elif line.endswith(" ="):
+                    values[line[:-2].strip()] = ""
             if "qualify_domain" not in values:
                 raise OSError(0, sanitize((err or out).strip() or f"exit {rc}", 160))
             info.config = config or f"{os.path.basename(tool)} -bP"
@@ -159,7 +152,7 @@ def read_config(
             values = {}
     debian: dict[str, str] = {}
     try:
-        debian = _debian_exim(root)
+        debian = read_debian_conf(root)
     except OSError:
         pass
     if not values:
@@ -200,6 +193,7 @@ def read_config(
     if debian.get("dc_hide_mailname", "").lower() == "true" and debian.get("dc_readhost"):
         info.origin = debian["dc_readhost"].rstrip(".").lower()
         info.origin_text += f", rewritten to dc_readhost = {info.origin} (dc_hide_mailname)"
+    info.refuses = debian_refusal(root, debian, values)
 
     interfaces = values.get("local_interfaces", "<; ::0 ; 0.0.0.0")
     items = _exim_list(interfaces)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from check_nullmailer.host import domain_of, local_hostname, mailname, read_text, under, why
+import os
+
+from check_nullmailer.host import canonical_name, domain_of, local_hostname, mailname, read_text, under, why
 from check_nullmailer.mta.base import MTA, MTAInfo, no_listener, no_queue
 
 
@@ -46,7 +48,14 @@ def read_config(root: str = "/") -> MTAInfo:
     try:
         accounts, chosen = _msmtp_accounts(read_text(path))
     except OSError as exc:
-        info.notes.append(f"{path}: {why(exc)}")
+        if not os.path.exists(path) and os.path.exists(under(root, "/usr/bin/msmtp")):
+            # msmtp-mta installs no configuration: its sendmail then refuses every message
+            info.refuses = (
+                "sends nothing: sendmail says 'account default not found: no configuration file available'; "
+                f"write {path} with an account default (host, from)"
+            )
+        else:
+            info.notes.append(f"{path}: {why(exc)}")
         return info
     conf = accounts.get(chosen or "", accounts[""])
     host, where = local_hostname(root)
@@ -54,7 +63,11 @@ def read_config(root: str = "/") -> MTAInfo:
     sender = conf.get("from", "")
     if sender:
         domain = domain_of(sender)
-        for pattern, value in (("%H", host), ("%C", host), ("%M", mailname(root) or host)):
+        # %H is the host name, %C its canonical name (the lab: web1 -> web1.example.test
+        # through /etc/hosts), %M /etc/mailname.
+        for pattern, value in (
+            ("%H", host), ("%C", canonical_name(root, host)), ("%M", mailname(root) or host),
+        ):  # fmt: skip
             domain = domain.replace(pattern.lower(), value)
         info.origin, info.origin_text = (
             domain,
@@ -64,7 +77,12 @@ def read_config(root: str = "/") -> MTAInfo:
         domain = conf.get("maildomain") or host
         info.origin, info.origin_text = domain, f"{label}: auto_from with maildomain = {domain}"
     else:
-        info.origin, info.origin_text = host, f"{label}: no from, so the local host name ({where}) = {host}"
+        # msmtp 1.8 has no built-in sender: without from it refuses the message.
+        info.refuses = (
+            f"sends nothing: sendmail says 'account {chosen or 'default'} from {path}: "
+            "envelope-from address is missing'; "
+            "set from to an address of a domain whose MX accepts it"
+        )
     info.origin = (info.origin or "").rstrip(".").lower() or None
     return info
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from check_nullmailer.host import domain_of, first_word, local_hostname, under
+from check_nullmailer.host import domain_of, first_word, local_hostname, mailname, read_text, under, why
 from check_nullmailer.mta.base import (
     MTA,
     MTAInfo,
@@ -24,6 +24,24 @@ def _control(path: str) -> str | None:
         return None
 
 
+NO_REMOTES = "nullmailer-send says 'No remote hosts listed for delivery'"
+DEBIAN_MARK = "/usr/share/doc/nullmailer/changelog.Debian.gz"
+
+
+def _remotes(base: str) -> str:
+    """Why nullmailer will send nothing because of its remotes file, or ""."""
+    path = os.path.join(base, "remotes")
+    try:
+        lines = [line.split("#", 1)[0].strip() for line in read_text(path).splitlines()]
+    except OSError:
+        if not os.path.exists(path):
+            return f"sends nothing: {path} is missing: {NO_REMOTES}; list the relay there"
+        raise
+    if not any(lines):
+        return f"sends nothing: {path} is empty: {NO_REMOTES}; list the relay there"
+    return ""
+
+
 def read_config(root: str = "/") -> MTAInfo:
     info = MTAInfo("nullmailer")
     no_listener(info)
@@ -32,16 +50,28 @@ def read_config(root: str = "/") -> MTAInfo:
     if not os.path.isdir(base):
         info.notes.append(f"{base}: not found")
         return info
+    try:
+        info.refuses = _remotes(base)
+    except OSError as exc:
+        info.notes.append(f"{os.path.join(base, 'remotes')}: {why(exc)} (the relay list was not checked)")
     allmailfrom = _control(os.path.join(base, "allmailfrom"))
     if allmailfrom:
         info.origin = domain_of(allmailfrom)
         info.origin_text = f"nullmailer allmailfrom = {allmailfrom}"
         return info
-    me = _control(os.path.join(base, "me"))
-    host, where = local_hostname(root)
     defaulthost = _control(os.path.join(base, "defaulthost"))
-    name = defaulthost or me or host
-    source = "defaulthost" if defaulthost else "me" if me else where
+    if os.path.exists(under(root, DEBIAN_MARK)):
+        # Debian's nullmailer reads /etc/mailname where upstream reads /etc/nullmailer/me
+        # (Debian patch; /etc/nullmailer/me is ignored), and without /etc/mailname it
+        # falls back to the literal name "defaulthost", not to the host name: the lab saw
+        # MAIL FROM:<www-data@defaulthost.example.test> on a host called web1.
+        me, me_source = mailname(root), "/etc/mailname"
+        fallback, fallback_source = "defaulthost", "the literal fallback (no /etc/mailname)"
+    else:
+        me, me_source = _control(os.path.join(base, "me")), "me"
+        fallback, fallback_source = local_hostname(root)
+    name = defaulthost or me or fallback
+    source = "defaulthost" if defaulthost else me_source if me else fallback_source
     text = f"nullmailer {source} = {name}"
     if "." not in name and name != "localhost":
         domain = _control(os.path.join(base, "defaultdomain"))

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from check_nullmailer.host import domain_of, first_word, is_loopback_word, local_hostname, read_text, under
+from check_nullmailer.host import (
+    canonical_name,
+    domain_of,
+    first_word,
+    is_loopback_word,
+    local_hostname,
+    read_text,
+    under,
+)
 from check_nullmailer.mta.base import (
     MTA,
     RELAY_NETWORKS,
@@ -78,8 +86,12 @@ def read_config(root: str = "/") -> MTAInfo:
                 info.origin, info.origin_text = name.lower(), f"OpenSMTPD {candidate} = {name}"
                 break
         else:
+            # Without a mailname file smtpd uses the canonical name of the host (the lab:
+            # host name web1, /etc/hosts maps it to web1.example.test -> @web1.example.test).
             host, where = local_hostname(root)
-            info.origin, info.origin_text = host.lower(), f"OpenSMTPD: no mailname, {where} = {host}"
+            name = canonical_name(root, host)
+            shown = f"{where} = {host}" + (f", canonical name {name}" if name != host else "")
+            info.origin, info.origin_text = name.lower(), f"OpenSMTPD: no mailname, {shown}"
     return info
 
 

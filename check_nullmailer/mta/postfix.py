@@ -182,7 +182,14 @@ def read_config(
         try:
             from_file = first_word(under(root, value))
         except OSError as exc:
-            info.notes.append(f"myorigin names {value}, which cannot be read: {why(exc)}")
+            if not os.path.exists(under(root, value)):  # sendmail exits fatally
+                info.refuses = (
+                    f"sends nothing: myorigin = {shown}, and sendmail says 'fatal: {value}: "
+                    "cannot open file: No such file or directory'; write this host's mail domain "
+                    f"into {value} or set myorigin = $mydomain"
+                )
+            else:
+                info.notes.append(f"myorigin names {value}, which cannot be read: {why(exc)}")
             from_file = None
         if from_file:
             text += f" = {from_file}" if shown == value else f" = {value} = {from_file}"
