@@ -4,7 +4,7 @@
     python -m bench.run [--runs N] [--only cold,latency,senders,cpu]
 
 Everything runs on loopback: the bench starts its own DNS and SMTP servers (the test
-helpers in tests/servers.py) and, for latency, delaying TCP proxies in front of them.
+helpers in tests/support/servers.py) and, for latency, delaying TCP proxies in front of them.
 Standard library plus the project and its test helpers only.
 
 1. cold     whole-process wall time and peak RSS of check_callout against a closed port,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from check_nullmailer import host, mta
-from check_nullmailer.mta import base, exim, postfix
+from check_nullmailer.mta import base, exim_queue, postfix_queue
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "nullmailer")
 
@@ -22,7 +22,7 @@ def data(name: str) -> str:
 def test_postqueue_json_captured():
     text = data("postqueue-j.jsonl")
     arrival = 1795784399
-    messages, bad = postfix.parse_postqueue_json(text, now=arrival + 7200)
+    messages, bad = postfix_queue.parse_postqueue_json(text, now=arrival + 7200)
     assert bad == 0
     assert len(messages) == 7
     assert {m.queue for m in messages} == {"deferred", "hold"}
@@ -41,15 +41,15 @@ def test_postqueue_json_is_robust():
         '{"queue_name": "deferred", "queue_id": "A2", "recipients": [{"address": "r@x", '
         '"delay_reason": "450 4.1.7 <a@b>: Sender address rejected: unverified address: timeout"}]}\n'
     )
-    messages, bad = postfix.parse_postqueue_json(text, now=0)
+    messages, bad = postfix_queue.parse_postqueue_json(text, now=0)
     assert bad == 2
     report = base.summarize(messages, "t")
     assert (report.deferred, report.callout_deferred) == (2, 1)
-    assert postfix.parse_postqueue_json("", now=0) == ([], 0)  # an empty queue prints nothing
+    assert postfix_queue.parse_postqueue_json("", now=0) == ([], 0)  # an empty queue prints nothing
 
 
 def test_exim_bp_captured():
-    messages = exim.parse_exim_bp(data("exim-bp.txt"))
+    messages = exim_queue.parse_exim_bp(data("exim-bp.txt"))
     assert [m.queue_id for m in messages] == [
         "1xWvZ0-0001Zx-0E",
         "1xWvZ0-0001a0-0G",
@@ -64,22 +64,22 @@ def test_exim_bp_captured():
     "text,seconds", [("0m", 0), ("45s", 45), ("25m", 1500), ("3h", 10800), ("2d", 172800), ("x", None)]
 )
 def test_exim_ages(text, seconds):
-    assert exim.parse_exim_age(text) == seconds
+    assert exim_queue.parse_exim_age(text) == seconds
 
 
 def test_exim_msglog_captured():
-    reasons = exim.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a3-0H.txt"))
+    reasons = exim_queue.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a3-0H.txt"))
     # the latest deferral per recipient wins over the earlier "local host" one
     assert "Could not complete sender verify callout" in reasons["callout2@rx.example.org"]
     assert "Temporary local problem" in reasons["ok@rx.example.net"]
-    grey = exim.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a0-0G.txt"))
+    grey = exim_queue.parse_exim_msglog(data("exim-Mvl-1xWvZ0-0001a0-0G.txt"))
     assert "Greylisted" in grey["grey@rx.example.net"]
 
 
 def test_exim_summary_from_captured_texts():
-    messages = exim.parse_exim_bp(data("exim-bp.txt"))
+    messages = exim_queue.parse_exim_bp(data("exim-bp.txt"))
     for msg in messages:
-        msg.reasons = list(exim.parse_exim_msglog(data(f"exim-Mvl-{msg.queue_id}.txt")).values())
+        msg.reasons = list(exim_queue.parse_exim_msglog(data(f"exim-Mvl-{msg.queue_id}.txt")).values())
         msg.queue = "deferred"
     report = base.summarize(messages, "exim -bp")
     assert (report.deferred, report.callout_deferred) == (4, 2)
