@@ -106,6 +106,7 @@ def default_helo() -> str:
 def from_arguments(args: object) -> Settings:
     """Validate the parsed command line once and freeze it; raises UsageError."""
     from check_callout.address import AddressError, domain_address, parse_address, to_ascii_domain
+    from check_callout.kit.cli import check_nameserver
     from check_callout.kit.runner import UsageError
     from check_callout.kit.states import BY_NAME
 
@@ -124,6 +125,7 @@ def from_arguments(args: object) -> Settings:
         raise UsageError(str(exc)) from None
     if a.hostname is not None and not a.hostname.strip():
         raise UsageError("empty host name (-H)")
+    check_nameserver(a.nameserver)
     callout = CalloutSettings(
         port=a.port,
         helo=a.helo or default_helo(),

@@ -66,6 +66,7 @@ class Settings:
 def from_arguments(a: object) -> Settings:
     """Validate the parsed command line once and freeze it; raises UsageError."""
     from check_callout.address import AddressError, is_ip, parse_address, to_ascii_domain
+    from check_callout.kit.cli import check_nameserver
     from check_callout.kit.runner import UsageError
     from check_callout.settings import default_helo
 
@@ -82,6 +83,7 @@ def from_arguments(a: object) -> Settings:
             to_ascii_domain(a.hostname)
     except AddressError as exc:
         raise UsageError(str(exc)) from None
+    check_nameserver(a.nameserver)
     if a.root and not os.path.isdir(a.root):
         raise UsageError(f"--root is not a directory: {a.root!r}")
     if a.postfix_config and not os.path.isdir(a.postfix_config):

@@ -100,13 +100,12 @@ def nagios_range(text: str) -> str:
     return text
 
 
-def ip_address(text: str) -> str:
-    """argparse type: an IPv4 or IPv6 address literal (a resolver's address)."""
+def check_nameserver(value: str | None) -> None:
+    """``--nameserver`` must be an IP address literal (raises UsageError)."""
     from check_callout.address import is_ip
 
-    if not is_ip(text):
-        raise argparse.ArgumentTypeError(f"must be an IP address: {text!r}")
-    return text
+    if value is not None and not is_ip(value):
+        raise UsageError(f"--nameserver must be an IP address: {value!r}")
 
 
 # -- option groups both plugins share ----------------------------------------------------------------
@@ -127,7 +126,6 @@ def add_dns_options(group: Any) -> None:
     """``--nameserver`` and ``--dns-port``: the resolver of the callouts."""
     group.add_argument(
         "--nameserver",
-        type=ip_address,
         metavar="IP",
         help="DNS server to ask (default: the system's, from resolv.conf)",
     )
