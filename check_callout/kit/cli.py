@@ -175,6 +175,13 @@ def add_run_options(group: Any, prog: str, version: str, verbose_help: str) -> N
     )
     group.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
     group.add_argument("-V", "--version", action="version", version=f"{prog} {version}")
+    group.add_argument(
+        "--extra-opts",
+        nargs="?",
+        metavar="[SECTION][@FILE]",
+        help=f"read options from section SECTION (default: {prog}) of an INI file, as the "
+        "Monitoring Plugins do; the command line wins over the file",
+    )
 
 
 def verbosity_of(argv: Sequence[str]) -> int:

@@ -43,7 +43,13 @@ def plugin_main(
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         check_argv(argv)
-        run(settle(build_parser().parse_args(argv)), start)
+        parser = build_parser()
+        if any(a.startswith("--extra-opts") for a in argv):
+            from check_callout.kit import extra_opts
+
+            argv = extra_opts.expand(argv, parser.prog)
+            check_argv(argv)
+        run(settle(parser.parse_args(argv)), start)
     except UsageError as exc:
         fail_unknown(name, str(exc))
     except SystemExit:
