@@ -80,8 +80,14 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().strip("<>").rstrip(".").lower()
 
 
-def run_command(argv: list[str], deadline: float | None) -> tuple[int, str, str]:
-    """Run a local tool, bounded by ``deadline``; raises OSError/TimeoutExpired."""
+def run_command(argv: list[str], deadline: float | None, sudo: bool = False) -> tuple[int, str, str]:
+    """Run a local tool, bounded by ``deadline``; raises OSError/TimeoutExpired.
+
+    With ``sudo`` it runs as ``sudo -n -- ARGV`` (never asks for a password): only the
+    read-only queue listings go this way, as granted by contrib/sudoers.d/check_nullmailer,
+    so ``argv[0]`` must be the tool's full path."""
+    if sudo:
+        argv = [find_tool(("sudo",)) or "sudo", "-n", "--", *argv]
     timeout = COMMAND_TIMEOUT
     if deadline is not None:
         timeout = max(0.1, min(timeout, deadline - time.monotonic()))

@@ -170,7 +170,7 @@ class LocalAudit(nagiosplugin.Resource):
         try:
             queue = mtas.read_queue(
                 self.mta, self.root, postfix_config=s.postfix_config, exim_config=s.exim_config,
-                deadline=self.deadline,
+                deadline=self.deadline, sudo=s.sudo,
             )  # fmt: skip
         except QueueUnavailable as exc:
             yield nagiosplugin.Metric("queue", QueueUnread(str(exc)), context="queue_unread")

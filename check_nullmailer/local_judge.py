@@ -161,10 +161,13 @@ class DeferredContext(nagiosplugin.ScalarContext):
 
 # A queue that cannot be read because the MTA is down is news: nothing is sent.
 _MTA_DOWN = re.compile(r"mail system is down|not running|malformed showq", re.IGNORECASE)
+# A queue closed to the monitoring user is a part not seen: UNKNOWN, with the grant.
+_NO_ACCESS = re.compile(r"permission denied|--sudo|install contrib/sudoers|is closed to", re.IGNORECASE)
 
 
 class QueueUnreadContext(nagiosplugin.Context):
-    """A queue that was not read: the MTA is down (WARNING), or it was skipped."""
+    """A queue that was not read: the MTA is down (WARNING), closed to this user
+    (UNKNOWN, with what to grant), or it was skipped."""
 
     def __init__(self) -> None:
         super().__init__("queue_unread")
@@ -177,4 +180,6 @@ class QueueUnreadContext(nagiosplugin.Context):
             return self.result_cls(
                 to_nagios(WARNING), f"queue: the MTA is not running ({unread.reason})", metric
             )
+        if _NO_ACCESS.search(unread.reason):
+            return self.result_cls(to_nagios(UNKNOWN), f"queue: cannot read it: {unread.reason}", metric)
         return self.result_cls(to_nagios(OK), f"queue: skipped ({unread.reason})", metric)

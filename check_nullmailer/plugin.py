@@ -84,6 +84,12 @@ def build_parser() -> PluginArgumentParser:
     local.add_argument(
         "--allow-listen", action="store_true", help="do not warn about SMTP listeners on public addresses"
     )
+    local.add_argument(
+        "--sudo",
+        action="store_true",
+        help="read a queue that only root may list (Exim, OpenSMTPD) through sudo -n "
+        "(see contrib/sudoers.d/check_nullmailer)",
+    )
     local.add_argument("--origin", metavar="DOMAIN", help="envelope sender domain (default: from the MTA)")
     local.add_argument("--sender", metavar="ADDRESS", help="sender to verify (default: postmaster@origin)")
     local.add_argument(

@@ -31,6 +31,7 @@ class Settings:
     exim_config: str | None
     root: str
     allow_listen: bool
+    sudo: bool  # the read-only queue listing through sudo -n
     origin: str | None
     sender: str | None
     queue_warning: str
@@ -93,8 +94,8 @@ def from_arguments(a: object) -> Settings:
     return Settings(
         hostname=a.hostname or None, ports=a.ports, expect_closed=a.expect_closed, relay_to=relay_to,
         allow_inbound=a.allow_inbound, families=a.families, mta=a.mta, postfix_config=a.postfix_config,
-        exim_config=a.exim_config, root=a.root or "/", allow_listen=a.allow_listen, origin=origin,
-        sender=a.sender, queue_warning=a.queue_warning, queue_critical=a.queue_critical,
+        exim_config=a.exim_config, root=a.root or "/", allow_listen=a.allow_listen, sudo=a.sudo,
+        origin=origin, sender=a.sender, queue_warning=a.queue_warning, queue_critical=a.queue_critical,
         nameserver=a.nameserver, dns_port=a.dns_port, port=a.port, helo=a.helo or default_helo(),
         starttls=a.starttls, timeout=a.timeout, connect_timeout=a.connect_timeout, verbose=a.verbose,
     )  # fmt: skip

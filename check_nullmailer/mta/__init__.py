@@ -96,6 +96,7 @@ def read_queue(
     postfix_config: str | None = None,
     exim_config: str | None = None,
     deadline: float | None = None,
+    sudo: bool = False,
 ) -> QueueReport:
     """The queue of ``mta``; raises :class:`~check_nullmailer.mta.base.QueueUnavailable`."""
-    return REGISTRY[mta].read_queue(Sources(root, postfix_config, exim_config, deadline))
+    return REGISTRY[mta].read_queue(Sources(root, postfix_config, exim_config, deadline, sudo))

@@ -137,12 +137,16 @@ class Sources:
     postfix_config: str | None = None
     exim_config: str | None = None
     deadline: float | None = None
+    sudo: bool = False  # run the read-only queue listing through sudo -n (--sudo)
 
 
 def no_queue(name: str) -> QueueReport:
     """The report of an MTA that has no queue: it delivers while the sender waits."""
     report = QueueReport(f"{name} (no queue)", callout_deferred=0)
-    report.notes.append(f"{name} has no queue: it delivers while the sender waits")
+    report.notes.append(
+        f"{name} has no queue: it delivers while the sender waits, and a deferral (451) is "
+        "the submitting program's error (its sendmail exits non-zero), never queued here"
+    )
     return report
 
 

@@ -10,6 +10,7 @@ import re
 import subprocess
 
 from check_callout.kit.text import sanitize
+from check_nullmailer.access import unreadable
 from check_nullmailer.host import (
     find_tool,
     is_foreign_root,
@@ -20,7 +21,6 @@ from check_nullmailer.host import (
     read_text,
     run_command,
     under,
-    why,
 )
 from check_nullmailer.mta.base import (
     MTA,
@@ -159,7 +159,7 @@ def read_config(
                 break
             except OSError as exc:
                 if config:
-                    info.notes.append(f"{path}: {why(exc)}")
+                    info.notes.append(unreadable(path, exc))
         if not info.config and not debian:
             info.notes.append("no Exim configuration file found")
             return info
@@ -220,7 +220,7 @@ def _queue(src: Sources) -> QueueReport:
     if is_foreign_root(src.root) and not src.exim_config:
         # exim -bp would list this host's queue, not the one under root
         raise QueueUnavailable("the Exim queue under another root is not read")
-    return read_queue(src.exim_config, src.deadline)
+    return read_queue(src.exim_config, src.deadline, src.sudo)
 
 
 EXIM = MTA(

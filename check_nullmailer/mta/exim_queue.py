@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from check_callout.kit.text import sanitize
+from check_nullmailer.access import needs_sudo, sudo_refusal, user_name
 from check_nullmailer.host import find_tool, run_command
 from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnavailable, summarize
 
@@ -59,18 +60,28 @@ def parse_exim_msglog(text: str) -> dict[str, str]:
     return reasons
 
 
-def read_queue(config: str | None, deadline: float | None) -> QueueReport:
+# Exim lists its queue (-bp) and message logs (-Mvl) for admin users only: root, the
+# Exim user and group (Debian-exim); others get "exim: permission denied".
+_NOT_ADMIN = re.compile(r"permission denied|not an admin", re.IGNORECASE)
+
+
+def read_queue(config: str | None, deadline: float | None, sudo: bool = False) -> QueueReport:
     tool = find_tool(("exim4", "exim"))
     if not tool:
         raise QueueUnavailable("exim not found")
     base = [tool] + (["-C", config] if config else [])
     try:
-        rc, out, err = run_command(base + ["-bp"], deadline)
+        rc, out, err = run_command(base + ["-bp"], deadline, sudo)
     except subprocess.TimeoutExpired:
         raise QueueUnavailable("exim -bp did not answer in time") from None
     except OSError as exc:
         raise QueueUnavailable(f"exim: {exc.strerror or exc}") from None
     if rc != 0 and not out.strip():
+        if sudo_refusal(err) or _NOT_ADMIN.search(err):
+            hint = needs_sudo(f"{tool} -bp", err, sudo)
+            if not sudo:
+                hint += f", or add {user_name()} to group Debian-exim (Exim's admin group)"
+            raise QueueUnavailable(sanitize(hint, 300))
         last = err.strip().splitlines()[-1] if err.strip() else f"exit status {rc}"
         raise QueueUnavailable(f"exim -bp: {sanitize(last, 160)}")
     messages = parse_exim_bp(out)
@@ -83,7 +94,7 @@ def read_queue(config: str | None, deadline: float | None) -> QueueReport:
             continue
         examined += 1
         try:
-            rc, log, _ = run_command(base + ["-Mvl", msg.queue_id], deadline)
+            rc, log, _ = run_command(base + ["-Mvl", msg.queue_id], deadline, sudo)
         except (OSError, subprocess.SubprocessError):
             rc, log = 1, ""
         reasons = parse_exim_msglog(log) if rc == 0 else {}

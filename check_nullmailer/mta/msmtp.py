@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from check_nullmailer.host import canonical_name, domain_of, local_hostname, mailname, read_text, under, why
+from check_nullmailer.access import unreadable
+from check_nullmailer.host import canonical_name, domain_of, local_hostname, mailname, read_text, under
 from check_nullmailer.mta.base import MTA, MTAInfo, no_listener, no_queue
 
 
@@ -48,14 +49,14 @@ def read_config(root: str = "/") -> MTAInfo:
     try:
         accounts, chosen = _msmtp_accounts(read_text(path))
     except OSError as exc:
-        if not os.path.exists(path) and os.path.exists(under(root, "/usr/bin/msmtp")):
+        if isinstance(exc, FileNotFoundError) and os.path.exists(under(root, "/usr/bin/msmtp")):
             # msmtp-mta installs no configuration: its sendmail then refuses every message
             info.refuses = (
                 "sends nothing: sendmail says 'account default not found: no configuration file available'; "
                 f"write {path} with an account default (host, from)"
             )
         else:
-            info.notes.append(f"{path}: {why(exc)}")
+            info.notes.append(unreadable(path, exc))
         return info
     conf = accounts.get(chosen or "", accounts[""])
     host, where = local_hostname(root)

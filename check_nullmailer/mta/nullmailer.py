@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import time
 
-from check_nullmailer.host import domain_of, first_word, local_hostname, mailname, read_text, under, why
+from check_callout.kit.text import sanitize
+from check_nullmailer.access import grant_hint, unreadable, user_name
+from check_nullmailer.host import (
+    domain_of,
+    find_tool,
+    first_word,
+    is_foreign_root,
+    local_hostname,
+    mailname,
+    read_text,
+    run_command,
+    under,
+)
 from check_nullmailer.mta.base import (
+    MAX_MESSAGES,
     MTA,
     MTAInfo,
     QueuedMessage,
@@ -53,7 +69,8 @@ def read_config(root: str = "/") -> MTAInfo:
     try:
         info.refuses = _remotes(base)
     except OSError as exc:
-        info.notes.append(f"{os.path.join(base, 'remotes')}: {why(exc)} (the relay list was not checked)")
+        path = os.path.join(base, "remotes")
+        info.notes.append(f"the relay list was not checked: {unreadable(path, exc)}")
     allmailfrom = _control(os.path.join(base, "allmailfrom"))
     if allmailfrom:
         info.origin = domain_of(allmailfrom)
@@ -83,11 +100,51 @@ def read_config(root: str = "/") -> MTAInfo:
     return info
 
 
-def read_queue(root: str = "/") -> QueueReport:
+# nullmailer's mailq (setuid mail, so any user may run it), as seen in the lab:
+#   2026-12-02 02:52:12 324 bytes from <www-data@web1.example.test>
+#     to <someone@dest.test>
+# The time is the message's queue time (its file name), in local time.
+_MAILQ = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+\d+ bytes from <([^>]*)>", re.MULTILINE)
+
+
+def parse_mailq(text: str, now: float | None = None) -> list[QueuedMessage]:
+    now = time.time() if now is None else now
+    messages = []
+    for number, (when, sender) in enumerate(_MAILQ.findall(text)[:MAX_MESSAGES]):
+        age = max(0.0, now - time.mktime(time.strptime(when, "%Y-%m-%d %H:%M:%S")))
+        messages.append(
+            QueuedMessage(str(number + 1), "deferred" if age >= STUCK_AFTER else "incoming", sender, age)
+        )
+    return messages
+
+
+def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueReport:
+    """The spool is closed to this user (0750 mail:root): nullmailer's own mailq is not."""
+    tool = find_tool(("mailq",))
+    reason = f"{path}: {exc.strerror}"
+    if not tool:
+        raise QueueUnavailable(f"{reason}; {grant_hint(path)}") from None
+    try:
+        rc, out, err = run_command([tool], deadline)
+    except (OSError, subprocess.SubprocessError):
+        rc, out, err = 1, "", ""
+    messages = parse_mailq(out)
+    if rc != 0 or (out.strip() and not messages):
+        raise QueueUnavailable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
+    report = summarize(messages, f"{tool} (the spool is closed to {user_name()})", reasons_known=False)
+    report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
+    return report
+
+
+def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
     """nullmailer keeps one file per message (sender, recipients, blank line, message)."""
     path = under(root, "/var/spool/nullmailer/queue")
     try:
         files = spool_files(path)
+    except PermissionError as exc:
+        if is_foreign_root(root):
+            raise QueueUnavailable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+        return _queue_by_mailq(path, exc, deadline)
     except OSError as exc:
         raise QueueUnavailable(f"{path}: {exc.strerror or exc}") from None
     messages = [
@@ -117,6 +174,6 @@ NULLMAILER = MTA(
     markers=("/etc/nullmailer",),
     sendmail_hint="nullmailer",
     read_config=lambda src: read_config(src.root),
-    read_queue=lambda src: read_queue(src.root),
+    read_queue=lambda src: read_queue(src.root, src.deadline),
     fix="set allmailfrom to an address @{alt} (",
 )

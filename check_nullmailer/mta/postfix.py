@@ -12,6 +12,7 @@ import re
 import subprocess
 
 from check_callout.kit.text import sanitize
+from check_nullmailer.access import unreadable
 from check_nullmailer.host import (
     find_tool,
     first_word,
@@ -21,7 +22,6 @@ from check_nullmailer.host import (
     read_text,
     run_command,
     under,
-    why,
 )
 from check_nullmailer.mta.base import (
     MTA,
@@ -163,7 +163,7 @@ def read_config(
         try:
             params = parse_main_cf(read_text(os.path.join(confdir, "main.cf")))
         except OSError as exc:
-            info.notes.append(f"{os.path.join(confdir, 'main.cf')}: {why(exc)}")
+            info.notes.append(unreadable(os.path.join(confdir, "main.cf"), exc))
             return info
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
@@ -184,7 +184,7 @@ def read_config(
                     f"into {value} or set myorigin = $mydomain"
                 )
             else:
-                info.notes.append(f"myorigin names {value}, which cannot be read: {why(exc)}")
+                info.notes.append(f"myorigin names a file: {unreadable(value, exc)}")
             from_file = None
         if from_file:
             text += f" = {from_file}" if shown == value else f" = {value} = {from_file}"
@@ -207,7 +207,7 @@ def read_config(
         if not services:
             info.listen_text = "master.cf has no smtp/submission/smtps inet service"
     except OSError as exc:
-        info.notes.append(f"{os.path.join(confdir, 'master.cf')}: {why(exc)}")
+        info.notes.append(unreadable(os.path.join(confdir, "master.cf"), exc))
         services = []
     interfaces = expanded.get("inet_interfaces", "all")
     words = [w for w in re.split(r"[\s,]+", interfaces) if w]

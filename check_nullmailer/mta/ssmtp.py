@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from check_nullmailer.host import key_values, local_hostname, read_text, under, why
+from check_nullmailer.access import unreadable
+from check_nullmailer.host import key_values, local_hostname, read_text, under
 from check_nullmailer.mta.base import MTA, MTAInfo, no_listener, no_queue
 
 
@@ -16,14 +17,16 @@ def read_config(root: str = "/") -> MTAInfo:
     try:
         conf = key_values(read_text(path))
     except OSError as exc:
-        if not os.path.exists(path) and os.path.exists(under(root, "/usr/sbin/ssmtp")):
+        # /etc/ssmtp is 0750 root:mail: for the monitoring user the file is not missing
+        # but closed (PermissionError), and it must not be taken for "sends nothing".
+        if isinstance(exc, FileNotFoundError) and os.path.exists(under(root, "/usr/sbin/ssmtp")):
             # without its file ssmtp relays to the host called "mailhub"
             info.refuses = (
                 f"sends nothing: {path} is missing and ssmtp says 'Cannot open mailhub:25'; "
                 "write it with mailhub=YOUR-RELAY"
             )
         else:
-            info.notes.append(f"{path}: {why(exc)}")
+            info.notes.append(unreadable(path, exc))
         return info
     if conf.get("rewritedomain"):
         info.origin, info.origin_text = (

@@ -22,7 +22,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 apt-get install -y -q --no-install-recommends \
-    util-linux iproute2 \
+    util-linux iproute2 sudo \
     libgnutls-dane0 libidn12 libgsasl18 libsecret-1-0 libevent-2.1-7 \
     libgnutls-openssl27 libssl3 libpam0g zlib1g libdb5.3 libcrypt1 libnsl2 \
     libpcre2-8-0 libstdc++6 >/dev/null

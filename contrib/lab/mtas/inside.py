@@ -9,6 +9,11 @@ message as ``www-data`` through the MTA's own ``/usr/sbin/sendmail`` with a clea
 environment, waits for the ``MAIL FROM`` the MTA really sends, then runs the
 plugin's local audit in the same namespace.  It prints one JSON object.
 
+A queue case (``spec["queue"]``, see :mod:`mtas.queues`) has the sink defer every
+recipient with a callout's 451; once the MTA has recorded the deferral, the MTA's own
+queue tools and the plugin run (as root, and as the monitoring user, with ``--sudo``
+where the case asks) while the MTA's daemons still run.
+
 Every wait is bounded; everything started here dies with the PID namespace.
 """
 
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -106,15 +113,104 @@ def wait_for(path: Path, seconds: float) -> list[dict[str, str]]:
     return []
 
 
-def plugin(python: str, repo: str, mta: str) -> dict[str, object]:
+def plugin(
+    python: str, repo: str, mta: str, user: str = "root", extra: tuple[str, ...] = ()
+) -> dict[str, object]:
     argv = [python, "-m", "check_nullmailer.plugin", "--local", "--mta", mta,
-            "-t", "5", "--nameserver", "127.0.0.1", "-v"]  # fmt: skip
-    env = {"PATH": CLEAN_PATH, "LC_ALL": "C.UTF-8", "HOME": "/root"}
+            "-t", "5", "--nameserver", "127.0.0.1", "-v", *extra]  # fmt: skip
+    env = {"PATH": CLEAN_PATH, "LC_ALL": "C.UTF-8", "HOME": "/root" if user == "root" else "/"}
+    if user != "root":
+        gid = pwd.getpwnam(user).pw_gid  # its primary group (eximadm's is Debian-exim)
+        argv = ["setpriv", f"--reuid={user}", f"--regid={gid}", "--init-groups", *argv]
     try:
         done = sh(argv, cwd=repo, env=env, timeout=20)
         return {"rc": done.returncode, "out": done.stdout, "err": done.stderr[-2000:]}
     except subprocess.TimeoutExpired:
         return {"rc": -1, "out": "", "err": "timeout"}
+
+
+def reachable(paths: list[str], scratch: Path) -> None:
+    """Let an unprivileged user reach ``paths`` (the plugin's Python, the project) in
+    this mount namespace only: a directory on the way that others may not enter (a 0700
+    ``/root``) is covered with a tmpfs into which only the needed entries are bound back."""
+    blocked: dict[str, set[str]] = {}
+    for path in paths:
+        parts = Path(path).parts
+        for depth in range(1, len(parts)):
+            directory = os.path.join(*parts[:depth])
+            if not os.stat(directory).st_mode & 0o001:
+                blocked.setdefault(directory, set()).add(parts[depth])
+    for index, directory in enumerate(sorted(blocked, key=len)):
+        stage = scratch / f"view-{index}"
+        for child in sorted(blocked[directory]):
+            (stage / child).mkdir(parents=True)
+            mount("--bind", os.path.join(directory, child), str(stage / child))
+        mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", directory)
+        for child in sorted(blocked[directory]):
+            os.mkdir(os.path.join(directory, child))
+            mount("--bind", str(stage / child), os.path.join(directory, child))
+
+
+def python_paths(python: str) -> list[str]:
+    done = sh([python, "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"])
+    return [os.path.realpath(python), *done.stdout.split()]
+
+
+def settle(condition: list[object], runner_log: Path) -> str:
+    """Wait (bounded) until the MTA has recorded the deferral: the condition's command
+    prints something matching its pattern.  Returns the last output."""
+    argv, pattern, seconds = condition
+    argv = [str(word).replace("{runner_log}", str(runner_log)) for word in argv]  # type: ignore[union-attr]
+    end, out = time.monotonic() + float(seconds), ""  # type: ignore[arg-type]
+    while time.monotonic() < end:
+        try:
+            done = sh(argv, timeout=5)
+            out = done.stdout + done.stderr
+        except subprocess.TimeoutExpired:
+            out = "timeout"
+        if re.search(str(pattern), out):
+            return out
+        time.sleep(0.2)
+    return out
+
+
+def backdate(directories: list[str], seconds: float) -> None:
+    """Age the queue files: the plugin counts a spool file as deferred only after a
+    minute.  The deferral itself is real; only the clock is moved, not the content:
+    the file's mtime, and a nullmailer file's name, which is its queue time
+    (``EPOCH.PID``, what nullmailer's mailq shows)."""
+    when = time.time() - seconds
+    for directory in directories:
+        for entry in list(os.scandir(directory)):
+            if not entry.is_file():
+                continue
+            os.utime(entry.path, (when, when))
+            epoch, dot, rest = entry.name.partition(".")
+            if epoch.isdigit() and dot and rest.isdigit():
+                os.rename(entry.path, os.path.join(directory, f"{int(epoch) - int(seconds)}.{rest}"))
+
+
+def queue_phase(spec: dict, runner_log: Path, scratch: Path) -> dict[str, object]:  # type: ignore[type-arg]
+    queue = spec["queue"]
+    result: dict[str, object] = {"settled": settle(queue["settle"], runner_log)[-1500:]}
+    backdate(queue["backdate"], 120.0)
+    own = {}
+    for label, user, argv in queue["own"]:
+        argv = as_user(user, argv) if user != "root" else argv
+        try:
+            done = sh(argv)
+            own[label] = {"rc": done.returncode, "out": (done.stdout + done.stderr)[-4000:]}
+        except subprocess.TimeoutExpired:
+            own[label] = {"rc": -1, "out": "timeout"}
+    result["own"] = own
+    result["runner"] = runner_log.read_text()[-1500:] if runner_log.exists() else ""
+    if any(user != "root" for _, user, _ in queue["runs"]):
+        reachable([*python_paths(spec["python"]), spec["repo"]], scratch)
+    result["plugin"] = {
+        key: plugin(spec["python"], spec["repo"], spec["mta"], user, tuple(extra))
+        for key, user, extra in queue["runs"]
+    }
+    return result
 
 
 def main(spec_path: str) -> None:
@@ -136,7 +232,8 @@ def main(spec_path: str) -> None:
     add_users(spec["users"])
     lay_files(spec["files"], spec["modes"])
     sinklog = scratch / "sink.jsonl"
-    sink = subprocess.Popen([sys.executable, str(HERE / "sink.py"), str(sinklog)],
+    defer = ["defer"] if spec.get("queue") else []
+    sink = subprocess.Popen([sys.executable, str(HERE / "sink.py"), str(sinklog), *defer],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     assert sink.stdout is not None
     sink.stdout.readline()  # "ready"
@@ -160,6 +257,13 @@ def main(spec_path: str) -> None:
             runners.append(subprocess.Popen(argv, stdout=out, stderr=out, stdin=subprocess.DEVNULL))
     wait = spec["wait"] if submit["rc"] == 0 else 0.5
     sent = wait_for(sinklog, wait)
+    if spec.get("queue"):
+        result = {"sent": sent, "submit": submit, **queue_phase(spec, runner_log, scratch)}
+        run_steps(spec["after"], log)
+        for proc in runners:
+            proc.kill()
+        print(json.dumps({**result, "log": log, "seconds": round(time.monotonic() - t0, 2)}))
+        return
     run_steps(spec["after"], log)
     for proc in runners:
         proc.kill()

@@ -112,11 +112,11 @@ def plugin_origin(out: str) -> str:
     return "unknown"
 
 
-def run_case(case: Case, python: str) -> Outcome:
+def run_spec(name: str, spec: dict) -> tuple[dict, float]:  # type: ignore[type-arg]
+    """Run one spec in its own throwaway namespaces; what it recorded, and the seconds."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    scratch = RUN_DIR / case.id.replace("/", "-")
-    spec_path = RUN_DIR / f"{case.id.replace('/', '-')}.json"
-    spec_path.write_text(json.dumps(spec_for(case, python, scratch)))
+    spec_path = RUN_DIR / f"{name}.json"
+    spec_path.write_text(json.dumps(spec))
     argv = ["unshare", "--mount", "--uts", "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
             "/usr/bin/python3", str(HERE / "inside.py"), str(spec_path)]  # fmt: skip
     t0 = time.monotonic()
@@ -129,6 +129,12 @@ def run_case(case: Case, python: str) -> Outcome:
             raw = {"error": done.stderr[-2000:]}
     except subprocess.TimeoutExpired:
         raw = {"error": f"still running after {CASE_TIMEOUT}s"}
+    return raw, time.monotonic() - t0
+
+
+def run_case(case: Case, python: str) -> Outcome:
+    name = case.id.replace("/", "-")
+    raw, seconds = run_spec(name, spec_for(case, python, RUN_DIR / name))
     sent = raw.get("sent") or []
     if sent:
         address = sent[0]["mail_from"]
@@ -138,7 +144,7 @@ def run_case(case: Case, python: str) -> Outcome:
         address = (raw.get("submit", {}).get("out") or raw.get("runner") or raw.get("mta_log")
                    or "\n".join(raw.get("log", [])[-1:]) or raw.get("error") or "")  # fmt: skip
         real = NOTHING
-    outcome = Outcome(case, real, address.strip(), raw=raw, seconds=round(time.monotonic() - t0, 2))
+    outcome = Outcome(case, real, address.strip(), raw=raw, seconds=round(seconds, 2))
     for name, result in (raw.get("plugin") or {}).items():
         key = "auto" if name == "auto" else "mta"
         outcome.plugin[key] = plugin_origin(result["out"])

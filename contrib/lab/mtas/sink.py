@@ -8,6 +8,10 @@ NXDOMAIN, so resolver lookups inside the namespace end at once and never leave i
 except the recipients' domain ``dest.test``, whose address is the sink's 127.0.0.2
 (port 25 there): an MTA that delivers straight to the recipient is captured too.
 
+With ``python3 sink.py LOG defer`` it answers every ``RCPT`` with
+``451 Could not complete sender verify callout``, as an Exim receiver that could not
+verify the sender does: the MTA keeps the message and defers it (the queue lab).
+
 This is a sink, not a probe: it accepts DATA and throws the message away.  It
 lives only as long as the namespace's PID namespace.
 """
@@ -27,6 +31,7 @@ RECIPIENT_DOMAIN = b"\x04dest\x04test"
 DNS_ADDRESS = ("127.0.0.1", 53)
 MAX_LINE = 4096
 MAX_COMMANDS = 200
+DEFER_REPLY = "451 Could not complete sender verify callout"
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -54,6 +59,8 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 with self.server.lock, open(log, "a") as out:  # type: ignore[attr-defined]
                     out.write(json.dumps({"mail_from": sender, "helo": helo}) + "\n")
                 self.reply("250 ok")
+            elif verb == "RCPT" and self.server.defer:  # type: ignore[attr-defined]
+                self.reply(DEFER_REPLY)
             elif verb == "DATA":
                 self.reply("354 go on")
                 for _ in range(10000):
@@ -106,12 +113,13 @@ def serve_dns() -> None:
             sock.sendto(reply, peer)
 
 
-def main(log: str) -> None:
+def main(log: str, defer: bool = False) -> None:
     servers = []
     for address in [(a, SMTP_PORT) for a in SMTP_ADDRESSES] + [DIRECT]:
         server = SMTPServer(address, SMTPHandler)
         server.log = log  # type: ignore[attr-defined]
         server.lock = threading.Lock()  # type: ignore[attr-defined]
+        server.defer = defer  # type: ignore[attr-defined]
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=serve_dns, daemon=True).start()
@@ -120,4 +128,4 @@ def main(log: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:] == ["defer"])
