@@ -16,7 +16,7 @@ from check_nullmailer.local import QueueUnread
 from check_nullmailer.local_judge import QueueUnreadContext
 from check_nullmailer.mta import base, dma, nullmailer, opensmtpd
 
-# smtpctl show queue after the smarthost answered 451 (OpenSMTPD 7.3, Debian 12)
+# smtpctl show queue after the smarthost answered 451 (OpenSMTPD 6.8, Debian 12)
 SHOW_QUEUE = (
     "3a212950e8316a65|local|mta|auth|www-data@web1.example.test|someone@dest.test|someone@dest.test"
     "|1796179932|1796179932|0|1|pending|400|451 Could not complete sender verify callout\n"
