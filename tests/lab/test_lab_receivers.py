@@ -12,6 +12,14 @@ the receiver profiles are checked against without a lab); a live reply must equa
 the stored one once IP addresses are masked (Postfix orders a host's addresses at
 random).  ``CCLAB_RECORD=1`` rewrites that file from the live answers, keeping
 every variant seen.
+
+Then check_callout predicts, from the monitoring namespace, what every receiver
+profile does for every scenario (``--receiver`` for each live receiver), and each
+prediction is compared with the live answer: the same answer (accept/defer/reject;
+for Postfix accept/unverified), the same reply code, and the same words (Postfix: the
+whole reply, addresses masked; Exim: its last line, "Sender verify failed").  The
+first line must name what the deciding receiver would do, for Exim deciding and for
+Postfix deciding.
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import lab as lab_module
 import pytest
-from lab import RECEIVERS, SCENARIOS
+from lab import DNS_V4, RECEIVERS, SCENARIOS
+
+from tests.lab.conftest import run_plugin
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "receivers" / "live-replies.json"
 CELLS = [(s, r) for s in SCENARIOS for r in RECEIVERS]
@@ -123,3 +134,92 @@ def test_receivers_disagree_where_designed(live):
                 "catch-all-disabled", "no-postmaster", "seed", "tempfail"):
         answers = {live[(sid, r.name)]["code"] // 100 for r in RECEIVERS}
         assert len(answers) > 1, {r.name: live[(sid, r.name)]["code"] for r in RECEIVERS}
+
+
+# ---------------------------------------------------------------- predictions
+EVERY = [a for r in RECEIVERS for a in ("--receiver", r.name)]
+POSTFIX_FIRST = ["--receiver", "postfix", "--receiver", "exim"]
+WORDS = {"accept": "accept", "defer": "defer", "reject": "reject", "unverified": "defer"}
+
+
+def _check(scenario, receivers: list[str]):
+    return run_plugin("mon", "check_callout", "-s", scenario.sender, "--nameserver", DNS_V4,
+                      "--helo", "mon.test", "--postfix-sender", "mx.prx.test", "-t", "30", *receivers)
+
+
+@pytest.fixture(scope="module")
+def predicted(lab) -> dict:
+    """scenario id -> (run with every receiver, exim deciding; run with postfix deciding)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        every = {s.id: pool.submit(_check, s, EVERY) for s in SCENARIOS}
+        postfix = {s.id: pool.submit(_check, s, POSTFIX_FIRST) for s in SCENARIOS}
+        return {sid: (every[sid].result(), postfix[sid].result()) for sid in every}
+
+
+def replies_of(run, receiver: str) -> list[tuple[int, str]]:
+    """The replies check_callout predicts for ``receiver`` (several: it picks at random)."""
+    lines = run.stdout.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if line.startswith(f"  {receiver} would answer "):
+            found.append(line.split(" would answer ", 1)[1])
+            found += [more[len("    or "):] for more in lines[i + 1:] if more.startswith("    or ")]
+            break
+    return [(int(r[:3]), r[4:]) for r in found if r[:3].isdigit()]
+
+
+@pytest.mark.parametrize("scenario,receiver", CELLS,
+                         ids=[f"{s.id}-{r.name}" for s, r in CELLS])
+def test_prediction_equals_live_answer(live, predicted, scenario, receiver):
+    got = live[(scenario.id, receiver.name)]
+    run = predicted[scenario.id][0]
+    replies = replies_of(run, receiver.name)
+    assert replies, f"no '{receiver.name} would answer' line\n{run}"
+    answers = [lab_module.answer_of(receiver.name, code, text.replace(" / ", "\n"))
+               for code, text in replies]
+    assert got["answer"] in answers, (
+        f"{receiver.name} answered {got['code']} {got['text']!r}; predicted {replies}\n{run}")
+    code, text = replies[answers.index(got["answer"])]
+    assert code == got["code"], (replies, got)
+    if receiver.name == "postfix":
+        assert masked(text) == masked(got["text"]), (text, got["text"])
+    else:
+        assert text.split(" / ")[-1] == got["text"].splitlines()[-1], (text, got["text"])
+
+
+def actions_named(line: str, label: str) -> list[str]:
+    """``a Postfix receiver would accept or defer (450 ...)`` -> ["accept", "defer"]."""
+    if f"{label} would " not in line:
+        return []
+    rest = line.split(f"{label} would ", 1)[1]
+    found = []
+    while True:
+        match = re.match(r"(accept|defer|reject)(?: \([^)]*\))?", rest)
+        if not match:
+            return found
+        found.append(match.group(1))
+        rest = rest[match.end():]
+        if not rest.startswith(" or "):
+            return found
+        rest = rest[4:]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_first_line_names_the_deciding_receivers_action(live, predicted, scenario):
+    every, postfix_first = predicted[scenario.id]
+    for run, receiver, label in ((every, "exim", "an Exim receiver"),
+                                 (postfix_first, "postfix", "a Postfix receiver")):
+        action = WORDS[live[(scenario.id, receiver)]["answer"]]
+        named = actions_named(run.first_line, label)
+        assert action in named, str(run)
+        if len(named) > 1:  # it picks at random: predicted accept, with a warning
+            assert named[0] == "accept" and run.returncode == 1, str(run)
+        elif action == "accept":
+            assert run.returncode in (0, 1), str(run)
+        else:
+            assert run.returncode == 2, str(run)
+    # when the live receivers asked disagree, the first line says so
+    for run, names in ((every, [r.name for r in RECEIVERS]), (postfix_first, ["postfix", "exim"])):
+        actions = {WORDS[live[(scenario.id, n)]["answer"]] for n in names}
+        if len(actions) > 1:
+            assert "receivers disagree" in run.first_line, str(run)
