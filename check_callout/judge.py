@@ -81,11 +81,16 @@ def short_reply(prediction: Prediction, code: int, text: str) -> str:
 
 
 def disagreement(predictions: list[Prediction]) -> str:
-    """`` (receivers disagree: postfix defer (450))`` when the receivers' answers differ."""
+    """`` (receivers disagree: postfix defer (450))`` when one receiver would take the mail
+    and another would not (a 550 beside a 450 is no disagreement: neither takes it)."""
     if len(predictions) < 2:
         return ""
     deciding = predictions[0]
-    others = [p for p in predictions[1:] if set(p.actions) != set(deciding.actions)]
+
+    def takes(p: Prediction) -> set[bool]:
+        return {a == ACCEPT for a in p.actions}
+
+    others = [p for p in predictions[1:] if takes(p) != takes(deciding)]
     if not others:
         return ""
     more = f", +{len(others) - 1} more" if len(others) > 1 else ""

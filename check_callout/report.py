@@ -20,7 +20,10 @@ def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] =
         said = ", ".join(f"{p.profile.name}: {p.word()}" for p in result.predictions)
     else:
         said = f"exim: {decision.exim or 'cannot tell'}"
-    lines = [f"{result.sender.display}: {said} - {decision.reason}"]
+    reason = decision.reason
+    if result.predictions and result.predictions[0].profile.family != "exim" and result.predictions[0].reason:
+        reason = result.predictions[0].reason  # the deciding receiver's own reason
+    lines = [f"{result.sender.display}: {said} - {reason}"]
     for prediction in result.predictions:  # each receiver's reply, as it would send it
         reply = prediction.reply() if prediction.action else "cannot tell"
         lines.append(f"  {prediction.profile.name} would answer {reply}")
