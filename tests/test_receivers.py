@@ -275,14 +275,33 @@ def test_a_long_warning_never_cuts_the_deciding_receivers_words(callout):
     the deciding receiver would do (and that the receivers disagree)."""
     port = free_port([MX1, MX2])
     long_grey = b"451 4.7.1 " + b"greylisted, " * 40 + b"try again later\r\n"
-    zone = {"d.test": [("MX", (10, "mx1.d.test")), ("MX", (20, "mx2.d.test"))],
-            "mx1.d.test": [("A", MX1)], "mx2.d.test": [("A", MX2)]}
-    with DNSTestServer(zone) as dns, RawServer(MX1, port, scripted_smtp(replies={b"RCPT": long_grey})), \
-            RawServer(MX2, port, scripted_smtp()):
-        for receivers, words in (([], "so an Exim receiver would accept"),
-                                 (["--receiver", "postfix"], "so a Postfix receiver would accept")):
-            run = callout("-s", "s" * 60 + "@d.test", "-p", str(port), *dns.args, "-t", "8",
-                          "--helo", "mon.test", "--allow-private", *receivers)
+    zone = {
+        "d.test": [("MX", (10, "mx1.d.test")), ("MX", (20, "mx2.d.test"))],
+        "mx1.d.test": [("A", MX1)],
+        "mx2.d.test": [("A", MX2)],
+    }
+    with (
+        DNSTestServer(zone) as dns,
+        RawServer(MX1, port, scripted_smtp(replies={b"RCPT": long_grey})),
+        RawServer(MX2, port, scripted_smtp()),
+    ):
+        for receivers, words in (
+            ([], "so an Exim receiver would accept"),
+            (["--receiver", "postfix"], "so a Postfix receiver would accept"),
+        ):
+            run = callout(
+                "-s",
+                "s" * 60 + "@d.test",
+                "-p",
+                str(port),
+                *dns.args,
+                "-t",
+                "8",
+                "--helo",
+                "mon.test",
+                "--allow-private",
+                *receivers,
+            )
             assert run.code == 1, run.output
             summary = run.first_line.split(" | ")[0]
             assert len(summary) <= 220 and "..." in summary, summary
