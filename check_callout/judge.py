@@ -122,7 +122,9 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}{so_far}")
     action = decision.exim if deciding_p is None else deciding_p.action
     reason = decision.reason
-    if not exim_decides or (deciding_p.profile.name != "exim" and action != decision.exim):
+    if deciding_p is not None and (
+        not exim_decides or (deciding_p.profile.name != "exim" and action != decision.exim)
+    ):
         reason = deciding_p.reason or reason
     summary = f"{sender}: {prefix}{reason}; {words}"
     if action is None:
