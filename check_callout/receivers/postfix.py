@@ -35,6 +35,8 @@ from check_callout.receivers.profile import ACCEPT, Prediction, Profile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from check_callout.net.dns import Route
     from check_callout.receivers.evidence import Evidence
 
@@ -174,9 +176,10 @@ def _families(addresses: list[str]) -> list[list[str]]:
     return [v6 + v4, v4 + v6] if v6 and v4 else [addresses]
 
 
-def _limited(iterable: object) -> list:
+def _limited(iterable: Iterable) -> list:
+    """At most MAX_ORDERS items, tuples made lists."""
     found = []
-    for item in iterable:  # type: ignore[attr-defined]
+    for item in iterable:
         found.append(list(item) if isinstance(item, tuple) else item)
         if len(found) >= MAX_ORDERS:
             break
