@@ -86,7 +86,7 @@ class CalloutContext(nagiosplugin.Context):
         from check_callout.judge import judge
 
         judgement = judge(metric.value, self.policy)
-        return Finding(to_nagios(judgement.state), judgement.summary, metric, judgement.notes)
+        return Finding(to_nagios(judgement.state), judgement.summary, metric, judgement.notes, judgement.keep)
 
 
 class CalloutSummary(nagiosplugin.Summary):
@@ -102,8 +102,8 @@ class CalloutSummary(nagiosplugin.Summary):
     def ok(self, results: nagiosplugin.Results) -> str:
         callouts = self._callout_results(results)
         if len(callouts) == 1:
-            return _short(callouts[0].hint)
-        return _short(f"{len(callouts)} senders pass callouts; {callouts[0].hint}")
+            return _short(callouts[0].hint, keep=callouts[0].keep)
+        return _short(f"{len(callouts)} senders pass callouts; {callouts[0].hint}", keep=callouts[0].keep)
 
     def problem(self, results: nagiosplugin.Results) -> str:
         worst = results.most_significant
@@ -115,7 +115,7 @@ class CalloutSummary(nagiosplugin.Summary):
             hint = f"{first.metric.name} {first.hint}" if first.metric is not None else str(first)
             return _short(hint)
         more = f" (+{len(bad) - 1} more senders not OK)" if len(bad) > 1 else ""
-        return _short(first.hint, more)
+        return _short(first.hint, more, getattr(first, "keep", ""))
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         from check_callout.report import describe_result
@@ -126,6 +126,12 @@ class CalloutSummary(nagiosplugin.Summary):
         return lines
 
 
-def _short(text: str, more: str = "") -> str:
-    """The summary within the first line's limit, ``more`` kept whole at its end."""
-    return cut_words(sanitize(text, 10_000), summary_limit(NAME) - len(more)) + more
+def _short(text: str, more: str = "", keep: str = "") -> str:
+    """The summary within the first line's limit, ``more`` kept whole at its end, and
+    ``keep`` (the end of ``text``: what the deciding receiver would do) never cut."""
+    limit = summary_limit(NAME) - len(more)
+    text = sanitize(text, 10_000)
+    keep = sanitize(keep, 10_000)
+    if keep and len(text) > limit and text.endswith(keep) and len(keep) < limit - 40:
+        return cut_words(text[: -len(keep)], limit - len(keep)) + keep + more
+    return cut_words(text, limit) + more

@@ -16,6 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from check_callout.receivers import Prediction, Profile
     from check_callout.settings import CalloutSettings
 
 
@@ -32,6 +33,7 @@ class SenderResult:
         self.random_decision: Decision | None = None
         self.random_address = ""
         self.postmaster_decision: Decision | None = None
+        self.predictions: list[Prediction] = []  # one per receiver profile, the deciding one first
 
     def __repr__(self) -> str:
         return f"SenderResult({self.sender!s}, {self.decision!r})"
@@ -58,29 +60,40 @@ def random_local_part() -> str:
 def run_callouts(
     addresses: Sequence[Address], options: CalloutSettings, deadline: float
 ) -> list[SenderResult]:
-    """Run the callouts for the senders ``addresses``; every server address is asked once."""
+    """Run the callouts for the senders ``addresses``; every server address is asked once,
+    on one connection, everything the chosen receiver profiles need."""
+    from check_callout.receivers import needs, profiles
+    from check_callout.receivers.postfix import double_bounce
+
+    chosen = profiles(options.receivers)
+    need_random, need_postmaster, need_sender = needs(chosen)
+    postfix_sender = double_bounce(options.postfix_sender or options.helo) if need_sender else ""
     routes = _routes(addresses, options, deadline)
     extras: dict[str, dict[str, str]] = {}
     wanted: dict[str, list[str]] = {}  # server address -> recipients
+    also: dict[str, list[tuple[str, str]]] = {}  # server address -> (MAIL FROM, recipient)
     names: dict[str, str] = {}  # server address -> the first host name it was found under
     for addr in addresses:
         route = routes[addr.domain]
         rcpts = [str(addr)]
         extra = extras.setdefault(addr.domain, {})
-        if options.random:
+        if options.random or need_random:
             extra.setdefault("random", f"{random_local_part()}@{addr.domain}")
             rcpts.insert(0, extra["random"])
-        if options.postmaster:
+        if options.postmaster or need_postmaster:
             extra.setdefault("postmaster", str(domain_address(addr.domain)))
             rcpts.append(extra["postmaster"])
+        others = [(postfix_sender, str(addr))] if postfix_sender else []
         for host in route.hosts:
             for ip in host.addresses:
                 names.setdefault(ip, host.name)
                 bucket = wanted.setdefault(ip, [])
                 bucket.extend(r for r in rcpts if r not in bucket)
+                pairs = also.setdefault(ip, [])
+                pairs.extend(q for q in others if q not in pairs)
     settings = options.probe
     jobs = {
-        ip: (lambda ip=ip, rcpts=rcpts: run_dialogue(names[ip], ip, rcpts, settings, deadline))
+        ip: (lambda ip=ip, rcpts=rcpts: run_dialogue(names[ip], ip, rcpts, settings, deadline, also[ip]))
         for ip, rcpts in wanted.items()
     }
     started = time.monotonic()
@@ -95,13 +108,29 @@ def run_callouts(
             dialogue.total = time.monotonic() - started  # how long it was waited for
             outcome = Outcome(UNFINISHED, "", 0, text)
             dialogue.outcomes = {rcpt: outcome for rcpt in wanted[ip]}
+            dialogue.answers = {(options.mail_from, rcpt): outcome for rcpt in wanted[ip]}
+            dialogue.answers.update((q, outcome) for q in also[ip])
             dialogues[ip] = dialogue
-    return [_result(addr, routes[addr.domain], dialogues, extras.get(addr.domain, {})) for addr in addresses]
+    return [
+        _result(
+            addr, routes[addr.domain], dialogues, extras.get(addr.domain, {}), options, chosen, postfix_sender
+        )
+        for addr in addresses
+    ]
 
 
 def _result(
-    addr: Address, route: Route, dialogues: dict[str, Dialogue], extra: dict[str, str]
+    addr: Address,
+    route: Route,
+    dialogues: dict[str, Dialogue],
+    extra: dict[str, str],
+    options: CalloutSettings,
+    chosen: Sequence[Profile],
+    postfix_sender: str,
 ) -> SenderResult:
+    from check_callout.receivers import predict
+    from check_callout.receivers.evidence import Evidence
+
     used = [dialogues[ip] for host in route.hosts for ip in host.addresses if ip in dialogues]
 
     def decision_for(rcpt: str) -> Decision:
@@ -109,11 +138,21 @@ def _result(
         return decide(route, outcomes)
 
     result = SenderResult(addr, route, decision_for(str(addr)), used)
-    if "random" in extra:
+    if options.random:
         result.random_address = extra["random"]
         result.random_decision = decision_for(extra["random"])
-    if "postmaster" in extra:
+    if options.postmaster:
         result.postmaster_decision = decision_for(extra["postmaster"])
+    evidence = Evidence(
+        str(addr),
+        route,
+        {d.address: d.answers for d in used},
+        extra.get("random", ""),
+        extra.get("postmaster", ""),
+        postfix_sender,
+        options.mail_from,
+    )
+    result.predictions = predict(chosen, evidence, result.decision)
     return result
 
 

@@ -12,6 +12,7 @@ from check_callout.address import is_non_public
 from check_callout.kit.states import CRITICAL, OK, UNKNOWN, worst
 from check_callout.net.dns import IMPLICIT
 from check_callout.receiver import (
+    ACCEPT,
     EXIM_ACCEPT,
     EXIM_DEFER,
     REJECT,
@@ -25,28 +26,75 @@ from check_callout.receiver import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from check_callout.engine import SenderResult
+    from check_callout.receivers import Prediction
     from check_callout.settings import Policy
 
 
-class Judgement:
-    """A state, the one-line summary, and every note found."""
+DISAGREE = "receivers disagree"
 
-    def __init__(self, state: int, summary: str, notes: list[str] | None = None) -> None:
+
+class Judgement:
+    """A state, the one-line summary, and every note found.
+
+    ``keep`` is the end of ``summary`` that names what the deciding receiver would do: a
+    summary too long for the first line is cut before it, never inside it."""
+
+    def __init__(self, state: int, summary: str, notes: list[str] | None = None, keep: str = "") -> None:
         self.state = state
         self.summary = summary
         self.notes = notes if notes is not None else []
+        self.keep = keep
 
     def __repr__(self) -> str:
         return f"Judgement({self.state}, {self.summary!r})"
 
 
-def action_words(decision: Decision) -> str:
-    """``an Exim receiver would defer (451 ...)``."""
-    if decision.exim is None:
-        return "an Exim receiver would defer while the DNS fails"
-    if decision.exim == EXIM_ACCEPT:
-        return "an Exim receiver would accept"
-    return f"an Exim receiver would {decision.exim} ({decision.exim_reply})"
+def action_words(decision: Decision, prediction: Prediction | None = None) -> str:
+    """``an Exim receiver would defer (451 ...)``, for the deciding receiver's prediction
+    (Exim's bare callout when there is none)."""
+    if prediction is None or (prediction.profile.name == "exim" and decision.exim is not None):
+        if decision.exim is None:
+            return "an Exim receiver would defer while the DNS fails"
+        if decision.exim == EXIM_ACCEPT:
+            return "an Exim receiver would accept"
+        return f"an Exim receiver would {decision.exim} ({decision.exim_reply})"
+    label = prediction.profile.label
+    if prediction.action is None:
+        return f"{label} would defer while it cannot verify"
+    words = []
+    for action, code, text in [(prediction.action, prediction.code, prediction.text), *prediction.also]:
+        word = action if action == ACCEPT else f"{action} ({short_reply(prediction, code, text)})"
+        if word not in words:
+            words.append(word)
+    return f"{label} would {' or '.join(words)}"
+
+
+def short_reply(prediction: Prediction, code: int, text: str) -> str:
+    """A receiver's reply in a few words: ``450 4.1.7 unverified address``,
+    ``550 Sender verify failed``."""
+    if prediction.profile.family == "postfix":
+        marker = " address rejected: "
+        words = text.split(marker, 1)[1].split(":", 1)[0] if marker in text else text
+        return f"{code} {text.split()[0]} {words}" if text else str(code)
+    lines = text.splitlines()
+    return f"{code} {lines[-1]}" if lines else str(code)
+
+
+def disagreement(predictions: list[Prediction]) -> str:
+    """`` (receivers disagree: postfix defer (450))`` when one receiver would take the mail
+    and another would not (a 550 beside a 450 is no disagreement: neither takes it)."""
+    if len(predictions) < 2:
+        return ""
+    deciding = predictions[0]
+
+    def takes(p: Prediction) -> set[bool]:
+        return {a == ACCEPT for a in p.actions}
+
+    others = [p for p in predictions[1:] if takes(p) != takes(deciding)]
+    if not others:
+        return ""
+    more = f", +{len(others) - 1} more" if len(others) > 1 else ""
+    return f" ({DISAGREE}: {others[0].profile.name} {others[0].word()}{more})"
 
 
 def _where(attempt: Attempt) -> str:
@@ -58,19 +106,31 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
     decision = result.decision
     route = result.route
     sender = result.sender.display
+    predictions = result.predictions
+    deciding_p = predictions[0] if predictions else None
+    exim_decides = deciding_p is None or deciding_p.profile.family == "exim"
+    words = action_words(decision, deciding_p) + disagreement(predictions)
     prefix = ""
     if route.status == IMPLICIT:
         prefix = "no MX, implicit MX "
     if decision.exim is None:
-        return Judgement(UNKNOWN, f"{sender}: {decision.reason}")
-    if decision.exim == EXIM_DEFER and decision.unfinished:
+        return Judgement(UNKNOWN, f"{sender}: {decision.reason}; {words}", keep=f"; {words}")
+    if decision.unfinished and (decision.exim == EXIM_DEFER or deciding_p and deciding_p.action is None):
         hosts = ", ".join(_where(a) for a in decision.unfinished[:3])
         answered = [a for a in decision.attempts if a.outcome.kind != UNFINISHED]
         so_far = f"; the others: {summarise(answered)}" if answered else ""
         return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}{so_far}")
-    summary = f"{sender}: {prefix}{decision.reason}; {action_words(decision)}"
-    if decision.exim != EXIM_ACCEPT:
-        return Judgement(CRITICAL, summary)
+    action = decision.exim if deciding_p is None else deciding_p.action
+    reason = decision.reason
+    if deciding_p is not None and (
+        not exim_decides or (deciding_p.profile.name != "exim" and action != decision.exim)
+    ):
+        reason = deciding_p.reason or reason
+    summary = f"{sender}: {prefix}{reason}; {words}"
+    if action is None:
+        return Judgement(UNKNOWN, summary, keep=f"; {words}")
+    if action != EXIM_ACCEPT:
+        return Judgement(CRITICAL, summary, keep=f"; {words}")
     found: list[tuple[int, str]] = []
     for attempt in decision.degraded:
         what = attempt.outcome.describe(SUMMARY_REPLY)
@@ -111,10 +171,20 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
                 f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it",
             )
         )
+    for other in predictions[1:]:
+        if any(a != EXIM_ACCEPT for a in other.actions):
+            found.append((policy.degraded, f"{DISAGREE}: {action_words(decision, other)}"))
+    if deciding_p is not None and len(deciding_p.actions) > 1:
+        found.append(
+            (policy.degraded, f"{action_words(decision, deciding_p)}: it picks hosts or addresses at random")
+        )
     if route.skipped_hosts:
         found.append((OK, f"{route.skipped_hosts} more MX hosts not probed (--max-hosts)"))
     state = worst([OK] + [s for s, _ in found])
-    if state != OK:  # the reason for the warning first: the line may be cut
+    if state != OK:  # the reason for the warning first: the line may be cut, never its end
         first = next(note for s, note in found if s == state)
-        summary = f"{sender}: {first}; {prefix}{decision.reason}, so {action_words(decision)}"
-    return Judgement(state, summary, [note for _, note in found])
+        if first.startswith(DISAGREE):  # already said at the end
+            return Judgement(state, summary, [note for _, note in found], keep=f"; {words}")
+        summary = f"{sender}: {first}; {prefix}{reason}, so {words}"
+        return Judgement(state, summary, [note for _, note in found], keep=f", so {words}")
+    return Judgement(state, summary, [note for _, note in found], keep=f"; {words}")

@@ -22,6 +22,7 @@ from check_callout.kit.cli import (
     nagios_range,
 )
 from check_callout.kit.runner import execute, plugin_main
+from check_callout.receivers import DEFAULT_RECEIVERS, PROFILES
 from check_callout.settings import MAX_HOSTS, Settings, from_arguments
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
@@ -87,6 +88,22 @@ def build_parser() -> PluginArgumentParser:
         help="first ask for a random local part; a host that accepts it accepts anything",
     )
     how.add_argument("--postmaster", action="store_true", help="also verify postmaster@DOMAIN")
+    receivers = parser.add_argument_group("receivers to predict")
+    receivers.add_argument(
+        "--receiver",
+        action="append",
+        default=[],
+        choices=sorted(PROFILES),
+        metavar="PROFILE",
+        help="predict what this receiver does (repeatable; the first decides the state): "
+        f"{', '.join(PROFILES)} (default: {' and '.join(DEFAULT_RECEIVERS)}, exim deciding)",
+    )
+    receivers.add_argument(
+        "--postfix-sender",
+        metavar="DOMAIN",
+        help="domain of the Postfix receiver's probe sender double-bounce@DOMAIN, asked on the same "
+        "connection (default: the --helo name)",
+    )
     judging = parser.add_argument_group("judging")
     judging.add_argument(
         "--implicit-mx",

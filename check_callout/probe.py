@@ -1,10 +1,11 @@
 """The callout dialogue with one server address, as a verifying receiver runs it.
 
-``EHLO`` (``HELO`` if refused), ``STARTTLS`` when offered, then for each recipient
+``EHLO`` (``HELO`` if refused), ``STARTTLS`` when offered, then for each question
 ``MAIL FROM:<>``, ``RCPT TO:<recipient>``, ``RSET``; finally ``QUIT``.  Never
-``DATA``.  Several recipients (several senders routed to the same host, the random
-local part, postmaster) share one connection.  A failed TLS handshake is retried once
-in clear text, as Exim does by default (``tls_tempfail_tryclear``).
+``DATA``.  Several questions (several senders routed to the same host, the random
+local part, postmaster, a receiver profile's own probe sender such as Postfix's
+``double-bounce@...``) share one connection, pipelined when the server offers it.
+A failed TLS handshake is retried once in clear text, as Exim does by default (``tls_tempfail_tryclear``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNFINISHED, UNREACH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from check_callout.net.tls import TLSInfo
 
 
@@ -34,13 +37,17 @@ class ProbeSettings(
 
 
 class Dialogue:
-    """What one server address answered: an outcome per recipient, times, TLS facts."""
+    """What one server address answered: an outcome per question, times, TLS facts.
+
+    ``answers`` is keyed by (MAIL FROM, recipient); ``outcomes`` by recipient, for the
+    settings' own MAIL FROM (the null sender unless ``--mail-from``)."""
 
     def __init__(self, host: str, address: str, port: int) -> None:
         self.host = host
         self.address = address
         self.port = port
         self.outcomes: dict[str, Outcome] = {}
+        self.answers: dict[tuple[str, str], Outcome] = {}
         self.timings: dict[str, float] = {}
         self.total = 0.0
         self.banner = ""
@@ -82,12 +89,21 @@ def failure(exc: ProbeError, port: int = 25) -> Outcome:
 
 
 def run_dialogue(
-    host: str, address: str, recipients: list[str], settings: ProbeSettings, deadline: float
+    host: str,
+    address: str,
+    recipients: list[str],
+    settings: ProbeSettings,
+    deadline: float,
+    also: Sequence[tuple[str, str]] = (),
 ) -> Dialogue:
-    """Ask ``address`` about every recipient; never raises for network trouble."""
+    """Ask ``address`` about every recipient (with the settings' MAIL FROM), then each
+    (MAIL FROM, recipient) of ``also`` on the same connection; never raises for network
+    trouble."""
     start = time.monotonic()
     dialogue = Dialogue(host, address, settings.port)
-    pending = list(recipients)
+    questions = [(settings.mail_from, r) for r in recipients]
+    questions += [q for q in also if q not in questions]
+    pending = list(questions)
     starttls = settings.starttls
     for _attempt in range(3):  # first try, TLS-less retry, one reconnect after a drop
         if not pending:
@@ -104,7 +120,7 @@ def run_dialogue(
             transcript=dialogue.transcript if settings.transcript else None,
         )
         try:
-            _converse(session, pending, settings.mail_from, dialogue)
+            _converse(session, pending, dialogue)
         except ProbeError as exc:
             if exc.kind == "tls" and starttls:
                 dialogue.tls_note = f"TLS failed ({exc.detail}); retried in clear text, as Exim does"
@@ -112,10 +128,10 @@ def run_dialogue(
                 continue
             outcome = failure(exc, settings.port)
             retry = exc.phase in ("mail", "rcpt", "rset") and exc.kind == "closed"
-            if retry and len(pending) < len(recipients):
+            if retry and len(pending) < len(questions):
                 continue  # it answered some: reconnect once for the rest
-            for rcpt in pending:
-                dialogue.outcomes[rcpt] = outcome
+            for question in pending:
+                dialogue.answers[question] = outcome
             pending = []
         finally:
             session.close()
@@ -124,46 +140,48 @@ def run_dialogue(
             dialogue.tls = session.tls or dialogue.tls
             if session.banner is not None:
                 dialogue.banner = str(session.banner)
-    for rcpt in pending:
-        dialogue.outcomes.setdefault(rcpt, Outcome(UNREACHABLE, text="dialogue kept breaking off"))
+    for question in pending:
+        dialogue.answers.setdefault(question, Outcome(UNREACHABLE, text="dialogue kept breaking off"))
+    dialogue.outcomes = {
+        rcpt: o for (sender, rcpt), o in dialogue.answers.items() if sender == settings.mail_from
+    }
     dialogue.total = time.monotonic() - start
     return dialogue
 
 
-def _converse(session: SMTPSession, pending: list[str], mail_from: str, dialogue: Dialogue) -> None:
-    """Open the session and ask for each pending recipient, removing it when answered."""
+def _converse(session: SMTPSession, pending: list[tuple[str, str]], dialogue: Dialogue) -> None:
+    """Open the session and ask each pending question, removing it when answered."""
     reply = session.open()
     if not reply.positive:
         outcome = classify(reply)
-        for rcpt in pending:
-            dialogue.outcomes[rcpt] = outcome
+        for question in pending:
+            dialogue.answers[question] = outcome
         pending.clear()
         return
     if "pipelining" in session.features:
-        _pipelined(session, pending, mail_from, dialogue)
+        _pipelined(session, pending, dialogue)
         return
     while pending:
-        rcpt = pending[0]
+        mail_from, rcpt = pending[0]
         t = time.monotonic()
         mail = session.mail(mail_from)
         if not mail.positive:
-            _mail_refused(mail, pending, dialogue)
-            return
+            _mail_refused(mail, mail_from, pending, dialogue)
+            continue
         answer = session.rcpt(rcpt)
-        dialogue.outcomes[rcpt] = _timed(classify(answer), time.monotonic() - t)
-        pending.pop(0)
+        dialogue.answers[pending.pop(0)] = _timed(classify(answer), time.monotonic() - t)
         session.rset()
 
 
-PIPELINE_BATCH = 10  # recipients per pipelined group (MAIL, RCPT, RSET each)
+PIPELINE_BATCH = 10  # questions per pipelined group (MAIL, RCPT, RSET each)
 
 
-def _pipelined(session: SMTPSession, pending: list[str], mail_from: str, dialogue: Dialogue) -> None:
-    """MAIL, RCPT, RSET for several recipients in one write, as Exim pipelines its callouts."""
+def _pipelined(session: SMTPSession, pending: list[tuple[str, str]], dialogue: Dialogue) -> None:
+    """MAIL, RCPT, RSET for several questions in one write, as Exim pipelines its callouts."""
     while pending:
         batch = pending[:PIPELINE_BATCH]
         commands = []
-        for rcpt in batch:
+        for mail_from, rcpt in batch:
             commands += [
                 ("mail", "MAIL", f"FROM:<{mail_from}>"),
                 ("rcpt", "RCPT", f"TO:<{rcpt}>"),
@@ -172,21 +190,24 @@ def _pipelined(session: SMTPSession, pending: list[str], mail_from: str, dialogu
         t = time.monotonic()
         replies = session.pipeline(commands)
         took = time.monotonic() - t
-        for index, rcpt in enumerate(batch):
+        for index, question in enumerate(batch):
+            if question not in pending:
+                continue  # answered by a refused MAIL FROM of the same sender
             mail, answer = replies[3 * index], replies[3 * index + 1]
             if not mail.positive:
-                _mail_refused(mail, pending, dialogue)
-                return
-            dialogue.outcomes[rcpt] = _timed(classify(answer), took)
-            pending.remove(rcpt)
+                _mail_refused(mail, question[0], pending, dialogue)
+                continue
+            dialogue.answers[question] = _timed(classify(answer), took)
+            pending.remove(question)
 
 
-def _mail_refused(mail: Reply, pending: list[str], dialogue: Dialogue) -> None:
-    """A 5xx to MAIL FROM:<> fails every callout on this host; a 4xx defers them."""
+def _mail_refused(mail: Reply, mail_from: str, pending: list[tuple[str, str]], dialogue: Dialogue) -> None:
+    """A refused MAIL FROM answers every question with that sender on this host (a 5xx
+    fails those callouts, a 4xx defers them); other senders are still asked."""
     outcome = classify(mail)
-    for each in pending:
-        dialogue.outcomes[each] = outcome
-    pending.clear()
+    for question in [q for q in pending if q[0] == mail_from]:
+        dialogue.answers[question] = outcome
+        pending.remove(question)
 
 
 def _timed(outcome: Outcome, took: float) -> Outcome:

@@ -1,8 +1,10 @@
 """The receiver model: what a callout-verifying MTA does with what the probes saw.
 
 Pure functions, no I/O: given the route (DNS) and the outcome of the dialogue with
-each server address, decide what Exim (``verify = sender/callout``) and Postfix
-(``reject_unverified_sender``) answer the client that offered the sender.
+each server address, decide what Exim's bare callout (``verify = sender/callout``)
+answers the client that offered the sender.  The other receivers (Exim's callout
+options, Postfix's ``reject_unverified_sender``) are profiles built on this in
+:mod:`check_callout.receivers`.
 
 Exim's rules (specification, "Callout verification"; observed on Exim 4.96):
 hosts in MX preference order (equal preferences shuffled), each host's IPv6
@@ -112,10 +114,10 @@ class Attempt:
 
 
 class Decision:
-    """The receivers' answers and why.
+    """Exim's bare callout: its answer and why.
 
-    ``exim`` is accept, defer or reject (None when the DNS cannot tell); ``postfix`` is
-    "accept" or "450 (reject_unverified_sender)"; ``deciding`` the attempt that decided;
+    ``exim`` is accept, defer or reject (None when the DNS cannot tell); ``deciding`` the
+    attempt that decided;
     ``degraded`` the attempts passed over before it; ``unfinished`` those that had not
     answered in time.
     """
@@ -124,7 +126,6 @@ class Decision:
         self,
         exim: str | None,
         exim_reply: str,
-        postfix: str,
         reason: str,
         deciding: Attempt | None = None,
         attempts: list[Attempt] | None = None,
@@ -134,7 +135,6 @@ class Decision:
     ) -> None:
         self.exim = exim
         self.exim_reply = exim_reply
-        self.postfix = postfix
         self.reason = reason
         self.deciding = deciding
         self.attempts = attempts if attempts is not None else []
@@ -146,23 +146,13 @@ class Decision:
         return f"Decision(exim={self.exim!r}, reason={self.reason!r})"
 
 
-def _postfix(exim: str | None) -> str:
-    if exim == EXIM_ACCEPT:
-        return "accept"
-    if exim is None:
-        return "cannot tell"
-    return "450 (reject_unverified_sender)"
-
-
 def _no_route(route: Route) -> Decision | None:
     if route.status == NXDOMAIN:
-        return Decision(EXIM_REJECT, EXIM_UNROUTEABLE_REPLY, _postfix(EXIM_REJECT), route.detail)
+        return Decision(EXIM_REJECT, EXIM_UNROUTEABLE_REPLY, route.detail)
     if route.status in (NULL_MX, NO_ADDRESS):
-        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, _postfix(EXIM_REJECT), route.detail)
+        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, route.detail)
     if route.status == DNS_ERROR:
-        return Decision(
-            None, EXIM_DEFER_REPLY, _postfix(None), route.detail, note="while the DNS fails, Exim defers"
-        )
+        return Decision(None, EXIM_DEFER_REPLY, route.detail, note="while the DNS fails, Exim defers")
     return None
 
 
@@ -184,11 +174,7 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
     attempts = attempts_in_order(route, outcomes)
     if not attempts:
         return Decision(
-            EXIM_REJECT,
-            EXIM_REJECT_REPLY,
-            _postfix(EXIM_REJECT),
-            "no MX host of the domain has an address",
-            attempts=attempts,
+            EXIM_REJECT, EXIM_REJECT_REPLY, "no MX host of the domain has an address", attempts=attempts
         )
     passed: list[Attempt] = []
     for _pref, group_iter in groupby(attempts, key=lambda a: a.preference):
@@ -223,36 +209,13 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
         degraded = [a for a in skipped if a.outcome.kind != UNFINISHED]
         if chosen.outcome.kind == ACCEPT:
             return Decision(
-                EXIM_ACCEPT,
-                "250 (the sender verifies)",
-                _postfix(EXIM_ACCEPT),
-                reason,
-                chosen,
-                attempts,
-                degraded,
-                unfinished,
+                EXIM_ACCEPT, "250 (the sender verifies)", reason, chosen, attempts, degraded, unfinished
             )
-        return Decision(
-            EXIM_REJECT,
-            EXIM_REJECT_REPLY,
-            _postfix(EXIM_REJECT),
-            reason,
-            chosen,
-            attempts,
-            degraded,
-            unfinished,
-        )
+        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, reason, chosen, attempts, degraded, unfinished)
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
     reason = summarise(passed)
     return Decision(
-        EXIM_DEFER,
-        EXIM_DEFER_REPLY,
-        _postfix(EXIM_DEFER),
-        reason or "no host could be asked",
-        None,
-        attempts,
-        [],
-        unfinished,
+        EXIM_DEFER, EXIM_DEFER_REPLY, reason or "no host could be asked", None, attempts, [], unfinished
     )
 
 

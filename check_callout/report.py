@@ -16,8 +16,19 @@ def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] =
     """Long output for one sender: the receivers' answers, then every host tried, then
     the judgement's ``notes``."""
     decision = result.decision
-    exim = decision.exim or "cannot tell"
-    lines = [f"{result.sender.display}: exim: {exim}, postfix: {decision.postfix} - {decision.reason}"]
+    if result.predictions:
+        said = ", ".join(f"{p.profile.name}: {p.word()}" for p in result.predictions)
+    else:
+        said = f"exim: {decision.exim or 'cannot tell'}"
+    reason = decision.reason
+    if result.predictions and result.predictions[0].profile.family != "exim" and result.predictions[0].reason:
+        reason = result.predictions[0].reason  # the deciding receiver's own reason
+    lines = [f"{result.sender.display}: {said} - {reason}"]
+    for prediction in result.predictions:  # each receiver's reply, as it would send it
+        reply = prediction.reply() if prediction.action else "cannot tell"
+        lines.append(f"  {prediction.profile.name} would answer {reply}")
+        for _action, code, text in prediction.also:
+            lines.append(f"    or {code} {' / '.join(text.splitlines())}")
     if result.route.detail and result.route.detail not in decision.reason:
         lines.append(f"  DNS: {result.route.detail}")
     if decision.note:

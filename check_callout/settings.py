@@ -26,6 +26,7 @@ from check_callout.kit.cli import (
     FAMILIES,
 )
 from check_callout.kit.states import OK, WARNING
+from check_callout.receivers import DEFAULT_RECEIVERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class CalloutSettings(
     namedtuple(
         "CalloutSettings",
         "port helo mail_from starttls timeout connect_timeout nameserver dns_port families max_hosts "
-        "host random postmaster transcript",
+        "host random postmaster transcript receivers postfix_sender",
         defaults=(
             DEFAULT_PORT,
             "localhost",
@@ -54,6 +55,8 @@ class CalloutSettings(
             False,
             False,
             False,
+            DEFAULT_RECEIVERS,
+            "",
         ),
     )
 ):
@@ -61,7 +64,9 @@ class CalloutSettings(
 
     ``timeout`` bounds each SMTP response, ``connect_timeout`` each connect; ``host``
     probes that host instead of the MX hosts; ``families`` orders and filters address
-    families; ``random``/``postmaster`` add those recipients.
+    families; ``random``/``postmaster`` add those recipients; ``receivers`` names the
+    receiver profiles to predict (the first decides); ``postfix_sender`` is the domain (or
+    address) of Postfix's probe sender, ``double-bounce@`` the HELO name when empty.
     """
 
     __slots__ = ()
@@ -121,6 +126,11 @@ def from_arguments(args: object) -> Settings:
             parse_address(a.mail_from)
         if a.helo is not None:
             to_ascii_domain(a.helo)
+        if a.postfix_sender:
+            if "@" in a.postfix_sender:
+                parse_address(a.postfix_sender)
+            else:
+                to_ascii_domain(a.postfix_sender)
     except AddressError as exc:
         raise UsageError(str(exc)) from None
     if a.hostname is not None and not a.hostname.strip():
@@ -141,6 +151,8 @@ def from_arguments(args: object) -> Settings:
         random=a.random,
         postmaster=a.postmaster,
         transcript=a.verbose >= 2,
+        receivers=tuple(dict.fromkeys(a.receiver)) or DEFAULT_RECEIVERS,
+        postfix_sender=a.postfix_sender or "",
     )
     policy = Policy(
         implicit_mx=BY_NAME[a.implicit_mx],

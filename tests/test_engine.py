@@ -42,11 +42,15 @@ def test_senders_sharing_a_server_use_one_connection():
         results = run_callouts(senders, settings(dns, port), time.monotonic() + 10)
     assert [r.decision.exim for r in results] == [ACCEPT, REJECT, ACCEPT]
     assert server.handler.connections == 1
+    # the callout's questions, then the Postfix profile's (its own probe sender), one connection
     assert [c for c in server.commands if c.startswith("RCPT")] == [
         "RCPT www-data@a.test",
         "RCPT nobody@a.test",
         "RCPT www-data@b.test",
-    ]
+    ] * 2
+    assert [c for c in server.commands if c.startswith("MAIL")] == ["MAIL <>"] * 3 + [
+        "MAIL double-bounce@monitor.test"
+    ] * 3
     assert all(r.route.status == MX for r in results)
     assert "DATA" not in server.commands
 
@@ -65,6 +69,7 @@ def test_random_and_postmaster_ride_on_the_same_connection():
     assert rcpts[0].startswith("RCPT callout-check-") and rcpts[1:] == [
         "RCPT www-data@a.test",
         "RCPT postmaster@a.test",
+        "RCPT www-data@a.test",  # the Postfix profile's question
     ]
     assert result.random_decision.exim == ACCEPT and result.postmaster_decision.exim == ACCEPT
 

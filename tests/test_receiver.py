@@ -85,12 +85,8 @@ def test_exim_order(the_route, outcomes, exim, deciding, degraded):
     assert [a.address for a in decision.degraded] == degraded
     if exim == "defer":
         assert decision.exim_reply == EXIM_DEFER_REPLY
-        assert decision.postfix.startswith("450")
     if exim == "reject":
         assert decision.exim_reply == EXIM_REJECT_REPLY
-        assert decision.postfix.startswith("450")
-    if exim == "accept":
-        assert decision.postfix == "accept"
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,18 @@ if TYPE_CHECKING:
 
 
 class Finding(nagiosplugin.Result):
-    """A result with ``details``: lines for the long output, computed while judging."""
+    """A result with ``details``: lines for the long output, computed while judging;
+    ``keep``: the end of ``hint`` that the first line must show whole (cut before it)."""
 
     def __new__(
-        cls, state: Any, hint: str | None = None, metric: Any = None, details: Sequence[Any] = ()
+        cls,
+        state: Any,
+        hint: str | None = None,
+        metric: Any = None,
+        details: Sequence[Any] = (),
+        keep: str = "",
     ) -> Finding:
         self = super().__new__(cls, state, hint, metric)
         self.details = tuple(details)
+        self.keep = keep
         return self

@@ -10,7 +10,12 @@ The lab is built from Debian packages (see install-packages.sh):
 * ``cclab-dns`` runs dnsmasq with the lab zones; every namespace gets an
   ``/etc/netns/<ns>/resolv.conf`` (and ``hosts``) pointing at it;
 * ``cclab-rx`` runs Exim 4 (unpacked privately) for ``rx.test`` with
-  ``require verify = sender/callout`` in its RCPT ACL;
+  ``require verify = sender/callout`` in its RCPT ACL on port 25, and three more
+  Exim daemons (each with its own spool, so its own callout cache) with
+  ``callout=defer_ok``, ``callout=random`` and ``callout=postmaster`` on ports
+  2525, 2526 and 2527;
+* ``cclab-prx`` runs a Postfix receiver for ``prx.test`` with
+  ``reject_unverified_sender`` (stock verification settings, TLS off);
 * Postfix instances (``postfix -c DIR``): the MX hosts of the scenario domains
   (``cclab-mx``), the null mailer ``web1.good.test`` (``cclab-web1``), an open
   relay (``cclab-open``) and a closed relay (``cclab-closed``);
@@ -56,6 +61,7 @@ HERE = Path(__file__).resolve().parent
 DNS_V4 = "192.0.2.53"
 DNS_V6 = "2001:db8::53"
 RX_V4 = "192.0.2.25"
+PRX_V4 = "192.0.2.26"
 MON_V4 = "192.0.2.99"
 
 #: every deadline of the lab, in seconds
@@ -85,10 +91,11 @@ NODES = {
     for n in [
         Node("dns", "ns.test", [DNS_V4], [DNS_V6]),
         Node("rx", "mx.rx.test", [RX_V4], ["2001:db8::25"]),
+        Node("prx", "mx.prx.test", [PRX_V4], ["2001:db8::26"]),
         # one Postfix plays the MX hosts of several scenario domains
         Node("mx", "mx.good.test",
-             ["192.0.2.10", "192.0.2.12", "192.0.2.14", "192.0.2.15", "192.0.2.16",
-              "192.0.2.17"],
+             ["192.0.2.10", "192.0.2.12", "192.0.2.13", "192.0.2.14", "192.0.2.15",
+              "192.0.2.16", "192.0.2.17", "192.0.2.18", "192.0.2.19", "192.0.2.20"],
              ["2001:db8::10", "2001:db8::17"]),
         Node("web1", "web1.good.test", ["192.0.2.21"], ["2001:db8::21"]),
         Node("open", "openrelay.test", ["192.0.2.31"], ["2001:db8::31"]),
@@ -103,6 +110,7 @@ NODES = {
 HOST_RECORDS = {
     "ns.test": [DNS_V4, DNS_V6],
     "mx.rx.test": [RX_V4, "2001:db8::25"],
+    "mx.prx.test": [PRX_V4, "2001:db8::26"],
     "mx.good.test": ["192.0.2.10", "2001:db8::10"],
     "mx1.backup.test": ["192.0.2.11"],  # no host has this address: down
     "mx2.backup.test": ["192.0.2.12"],
@@ -111,6 +119,12 @@ HOST_RECORDS = {
     "mx.nobounce.test": ["192.0.2.16"],
     "mx6.good.test": ["2001:db8::10"],  # IPv6 only
     "mx.split.test": ["192.0.2.17", "2001:db8::17"],
+    "mx1.manymx.test": ["192.0.2.14"],  # answers 451 at RCPT
+    "mx2.manymx.test": ["192.0.2.18"],  # answers 451 at RCPT
+    "mx3.manymx.test": ["192.0.2.12"],  # accepts
+    "mx.catchall.test": ["192.0.2.19"],
+    "mx.rcptnobounce.test": ["192.0.2.20"],
+    "mx.nopm.test": ["192.0.2.13"],
     "web1.good.test": ["192.0.2.21", "2001:db8::21"],
     "openrelay.test": ["192.0.2.31", "2001:db8::31"],
     "closedrelay.test": ["192.0.2.32", "2001:db8::32"],
@@ -130,6 +144,13 @@ MX_RECORDS = [
     ("v6only.test", "mx6.good.test", 10),
     ("nobounce.test", "mx.nobounce.test", 10),
     ("split.test", "mx.split.test", 10),
+    ("prx.test", "mx.prx.test", 10),
+    ("manymx.test", "mx1.manymx.test", 10),
+    ("manymx.test", "mx2.manymx.test", 20),
+    ("manymx.test", "mx3.manymx.test", 30),
+    ("catchall.test", "mx.catchall.test", 10),
+    ("rcptnobounce.test", "mx.rcptnobounce.test", 10),
+    ("nopm.test", "mx.nopm.test", 10),
 ]
 NULL_MX = ["nullmx.test"]
 
@@ -137,15 +158,41 @@ NULL_MX = ["nullmx.test"]
 KNOWN_USERS = ["root", "postmaster", "user", "alice", "www-data"]
 #: domains the Postfix of cclab-mx is final destination for
 MX_DOMAINS = ["good.test", "backup.test", "tempfail.test", "flaky.test", "implicit.test",
-              "v6only.test", "nobounce.test", "split.test"]
+              "v6only.test", "nobounce.test", "split.test", "manymx.test", "catchall.test",
+              "rcptnobounce.test", "nopm.test"]
 
 
 @dataclass(frozen=True)
 class Scenario:
+    """A sender domain set up for one situation, and what each receiver does by design.
+
+    ``exim`` is the answer of Exim's bare ``callout`` (accept / defer / reject);
+    ``others`` the answers of the other live receivers where they differ from their
+    default (see ``designed``); alternatives are joined with ``|`` where the receiver
+    itself picks at random.
+
+    A Postfix receiver answers ``accept`` or ``unverified``: with the stock
+    ``unverified_sender_reject_code = 450`` a bounced probe gets the same
+    "unverified address" text as a deferred one (smtpd chooses the words by the
+    class of the reply code, not by the probe's status; only a 5xx reject code
+    gives "undeliverable address").  Only the probe's own reason, quoted after it,
+    tells a 550 from a 451."""
+
     id: str
     sender: str
     what: str
     exim: str  # what Exim's callout does by design: accept / defer / reject
+    others: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def designed(self, receiver: str) -> str:
+        """What RECEIVER answers by design (``|`` between alternatives)."""
+        if receiver in self.others:
+            return self.others[receiver]
+        if receiver == "postfix":
+            return "accept" if self.exim == "accept" else "unverified"
+        if receiver == "exim:defer_ok" and self.exim == "defer":
+            return "accept"
+        return self.exim
 
 
 SCENARIOS = [
@@ -165,11 +212,57 @@ SCENARIOS = [
     Scenario("mx-no-address", "user@noaddr.test", "MX host has no address", "reject"),
     Scenario("ipv6-only-mx", "user@v6only.test", "MX host has only an IPv6 address, accepts",
              "accept"),
+    # Postfix's probe does not use the null sender (double-bounce@its own name)
     Scenario("null-sender-refused", "user@nobounce.test",
-             "MX answers 550 to MAIL FROM:<>", "reject"),
+             "MX answers 550 to MAIL FROM:<>", "reject", {"postfix": "accept"}),
+    # Postfix orders the addresses of a host at random (smtp_address_preference = any)
     Scenario("dual-stack-split", "user@split.test",
-             "one MX host: its IPv6 address accepts, its IPv4 address answers 550", "accept"),
+             "one MX host: its IPv6 address accepts, its IPv4 address answers 550", "accept",
+             {"postfix": "accept|unverified"}),
+    # Postfix gives up after smtp_mx_session_limit (2) SMTP sessions
+    Scenario("many-deferring-mx", "user@manymx.test",
+             "MX 10 and MX 20 answer 451 at RCPT, MX 30 accepts", "accept",
+             {"postfix": "unverified"}),
+    Scenario("bounce-refused-at-rcpt", "user@rcptnobounce.test",
+             "MX accepts MAIL FROM:<> but answers 550 to RCPT from the null sender",
+             "reject", {"postfix": "accept"}),
+    Scenario("catch-all", "anyone@catchall.test", "MX accepts every local part", "accept"),
+    # callout=random asks a random local part first: accepted, so the address is not asked
+    Scenario("catch-all-disabled", "disabled@catchall.test",
+             "MX accepts every local part but this one (550)", "reject",
+             {"exim:random": "accept"}),
+    Scenario("no-postmaster", "user@nopm.test",
+             "MX accepts the user but answers 550 for postmaster@", "accept",
+             {"exim:postmaster": "reject"}),
 ]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A live receiver of the lab: where to ask it, and for which recipient."""
+
+    name: str
+    host: str
+    port: int
+    rcpt: str
+    poll: bool = False  # ask again while the answer is "verification in progress"
+
+
+#: the live receivers, in the order of the table
+RECEIVERS = [
+    Receiver("exim", RX_V4, 25, "user@rx.test"),
+    Receiver("exim:defer_ok", RX_V4, 2525, "user@rx.test"),
+    Receiver("exim:random", RX_V4, 2526, "user@rx.test"),
+    Receiver("exim:postmaster", RX_V4, 2527, "user@rx.test"),
+    Receiver("postfix", PRX_V4, 25, "user@prx.test", poll=True),
+]
+RECEIVER = {r.name: r for r in RECEIVERS}
+#: the Exim daemons of cclab-rx: variant -> (port, callout options)
+EXIM_VARIANTS = {"exim": (25, ""), "exim:defer_ok": (2525, "defer_ok"),
+                 "exim:random": (2526, "random"), "exim:postmaster": (2527, "postmaster")}
+
+#: the nodes that run a Postfix instance
+POSTFIX_NODES = ("mx", "prx", "web1", "open", "closed")
 
 #: the relays of the battery: node -> open?
 RELAYS = {"open": True, "closed": False, "exrelay": True}
@@ -309,12 +402,12 @@ class LabLock:
 def down(quiet: bool = True) -> None:
     """Tear the lab down; also cleans what a crashed run left behind."""
     # polite stops first (Postfix flushes its state), all bounded
-    for name in ("mx", "web1", "open", "closed"):
+    for name in POSTFIX_NODES:
         conf = NODES[name].dir / "postfix"
         if (conf / "main.cf").exists() and (NETNS_RUN / NODES[name].ns).exists():
             nsrun(name, "postfix", "-c", str(conf), "stop", check=False, timeout=15)
-    pidfiles = [NODES["dns"].dir / "dnsmasq.pid", NODES["rx"].dir / "exim.pid",
-                NODES["exrelay"].dir / "exim.pid"]
+    pidfiles = [NODES["dns"].dir / "dnsmasq.pid", NODES["exrelay"].dir / "exim.pid"]
+    pidfiles += [exim_dir(v) / "exim.pid" for v in EXIM_VARIANTS]
     stop_pids([p for p in map(read_pid, pidfiles) if p])
     # then anything still living in a lab namespace, by PID
     for ns in lab_namespaces():
@@ -489,6 +582,9 @@ def configure_postfixes() -> None:
         "tempfail_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/tempfail",
         "nobounce_restrictions": f"check_sender_access regexp:{postfix_dir('mx')}/nobounce",
         "reject_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/rejectall",
+        "nopostmaster_restrictions":
+            f"check_recipient_access regexp:{postfix_dir('mx')}/nopostmaster",
+        "catchall_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/disabled",
     }, [
         smtpd_line("192.0.2.10"), smtpd_line("2001:db8::10"),
         smtpd_line("192.0.2.12"),
@@ -498,9 +594,34 @@ def configure_postfixes() -> None:
                    "smtpd_sender_restrictions=$nobounce_restrictions"),
         smtpd_line("192.0.2.17", "smtpd_recipient_restrictions=$reject_restrictions"),
         smtpd_line("2001:db8::17"),
+        smtpd_line("192.0.2.13", "smtpd_recipient_restrictions=$nopostmaster_restrictions"),
+        smtpd_line("192.0.2.18", "smtpd_recipient_restrictions=$tempfail_restrictions"),
+        # a catch-all: no recipient table, one disabled mailbox
+        smtpd_line("192.0.2.19", "local_recipient_maps=",
+                   "smtpd_recipient_restrictions=$catchall_restrictions"),
+        # refuses the null sender, but (smtpd_delay_reject = yes) only at RCPT
+        smtpd_line("192.0.2.20", "smtpd_sender_restrictions=$nobounce_restrictions"),
     ], {"rejectall": "/./ 550 5.1.1 No such user here\n",
         "tempfail": "/./ 451 4.3.0 Temporary lookup failure, try again later\n",
-        "nobounce": "/^<>$/ 550 5.7.1 Bounces are not accepted here\n"})
+        "nobounce": "/^<>$/ 550 5.7.1 Bounces are not accepted here\n",
+        "nopostmaster": "/^postmaster@/ 550 5.1.1 No postmaster here\n",
+        "disabled": "/^disabled@/ 550 5.2.1 Mailbox disabled\n"})
+    # the Postfix receiver: reject_unverified_sender with the stock verification
+    # settings; its smtp(8) client gets callout-like timeouts and no TLS
+    setup_postfix("prx", {
+        "mydestination": "prx.test, localhost",
+        "local_recipient_maps": f"inline:{{ {users} }}",
+        "defer_transports": "local",  # the probes go out by smtp; nothing is delivered
+        "inet_interfaces": "all",
+        "smtpd_recipient_restrictions": "reject_unauth_destination, reject_unverified_sender",
+        "address_verify_map": "btree:$data_directory/verify_cache",  # empty each lab run
+        "smtp_tls_security_level": "none",
+        "smtpd_tls_security_level": "none",
+        "smtp_connect_timeout": "10s",
+        "smtp_helo_timeout": "30s",
+        "smtp_mail_timeout": "30s",
+        "smtp_rcpt_timeout": "30s",
+    }, ["smtp inet n - n - - smtpd"])
     # the null mailer: stock myorigin ($myhostname), port 25 only on loopback
     setup_postfix("web1", {
         "inet_interfaces": "loopback-only",
@@ -532,9 +653,18 @@ def postconf_set(name: str, *settings: str) -> None:
 
 
 # ---------------------------------------------------------------- Exim
-def exim_conf(name: str, relay: bool) -> str:
+def exim_dir(variant: str) -> Path:
+    """The directory of one Exim receiver daemon of cclab-rx (the bare one: the node's)."""
+    if variant == "exim":
+        return NODES["rx"].dir
+    return NODES["rx"].dir / variant.replace(":", "-")
+
+
+def exim_conf(name: str, relay: bool, variant: str = "exim") -> str:
     node = NODES[name]
-    d = node.dir
+    d = exim_dir(variant) if name == "rx" else node.dir
+    port, options = EXIM_VARIANTS[variant]
+    callout = f"callout={options}" if options else "callout"
     ifaces = " ; ".join(node.v4 + node.v6)
     common = f"""\
 primary_hostname = {node.fqdn}
@@ -543,7 +673,7 @@ spool_directory = {d / 'spool'}
 log_file_path = {d / 'log'}/%slog
 pid_file_path = {d / 'exim.pid'}
 local_interfaces = <; {ifaces}
-daemon_smtp_ports = 25
+daemon_smtp_ports = {port}
 host_lookup =
 rfc1413_hosts =
 rfc1413_query_timeout = 0s
@@ -583,7 +713,7 @@ acl_check_rcpt:
   deny    domains = ! +local_domains
           message = relay not permitted
   require verify = recipient
-  require verify = sender/callout
+  require verify = sender/{callout}
   accept
 
 begin routers
@@ -618,23 +748,24 @@ begin retry
 """
 
 
-def exim_config_path(name: str) -> Path:
-    return NODES[name].dir / "exim4.conf"
+def exim_config_path(name: str, variant: str = "exim") -> Path:
+    d = exim_dir(variant) if name == "rx" else NODES[name].dir
+    return d / "exim4.conf"
 
 
-def setup_exim(name: str, relay: bool) -> None:
-    d = NODES[name].dir
+def setup_exim(name: str, relay: bool, variant: str = "exim") -> None:
+    """One Exim daemon; each receiver variant has its own spool (its own callout cache)."""
+    d = exim_dir(variant) if name == "rx" else NODES[name].dir
     for sub in ("spool", "log", "mail"):
         (d / sub).mkdir(parents=True, exist_ok=True)
         shutil.chown(d / sub, "Debian-exim", "Debian-exim")
         (d / sub).chmod(0o750)
-    write(exim_config_path(name), exim_conf(name, relay), mode=0o644)
+    write(exim_config_path(name, variant), exim_conf(name, relay, variant), mode=0o644)
 
 
-def start_exim(name: str) -> None:
-    d = NODES[name].dir
-    nsrun(name, str(EXIM), "-C", str(exim_config_path(name)), "-bd",
-          "-oP", str(d / "exim.pid"))
+def start_exim(name: str, variant: str = "exim") -> None:
+    conf = exim_config_path(name, variant)
+    nsrun(name, str(EXIM), "-C", str(conf), "-bd", "-oP", str(conf.parent / "exim.pid"))
 
 
 def exim(name: str, *args: str, **kw) -> subprocess.CompletedProcess:
@@ -739,6 +870,70 @@ def ask(host: str, sender: str, rcpt: str, node: str = "mon") -> dict:
 def ask_exim(sender: str, rcpt: str = "user@rx.test", node: str = "mon") -> dict:
     """Ask the Exim receiver live what it answers for SENDER."""
     return ask(RX_V4, sender, rcpt, node)
+
+
+#: asking a Postfix receiver again while its probe is running: at most this many
+#: dialogues, this far apart, within this many seconds in all
+POLL_TRIES = 8
+POLL_DELAY = 2.0
+POLL_BUDGET = 60.0
+IN_PROGRESS = "Address verification in progress"
+
+
+def poll_ask(receiver: Receiver, sender: str) -> dict:
+    """Ask RECEIVER about SENDER; a polling receiver is asked again, each time on a new
+    connection, until its reply is no longer "verification in progress" (bounded)."""
+    t0 = time.monotonic()
+    early: list[list] = []
+    for attempt in range(1, POLL_TRIES + 1):
+        try:
+            out = smtp_ask(receiver.host, sender, receiver.rcpt, port=receiver.port,
+                           timeout=max(1.0, POLL_BUDGET - (time.monotonic() - t0)))
+        except (OSError, EOFError) as exc:  # smtplib's errors are OSErrors
+            out = {"error": f"{type(exc).__name__}: {exc}", "action": "unknown"}
+        reply = out.get("rcpt_reply") or out.get("mail") or [0, ""]
+        if not (receiver.poll and IN_PROGRESS in reply[1]):
+            break
+        early.append(reply)
+        if attempt == POLL_TRIES or time.monotonic() - t0 + POLL_DELAY > POLL_BUDGET:
+            break
+        time.sleep(POLL_DELAY)
+    out.update(receiver=receiver.name, tries=attempt, in_progress=early,
+               seconds=round(time.monotonic() - t0, 3))
+    out["code"], out["text"] = reply
+    out["answer"] = answer_of(receiver.name, reply[0], reply[1])
+    return out
+
+
+def answer_of(receiver: str, code: int, text: str) -> str:
+    """What a reply means: accept/defer/reject; a Postfix receiver's 4xx is told apart by
+    its text: ``unverified`` (the probe was deferred), ``undeliverable`` (it bounced),
+    ``in progress`` (no result yet)."""
+    if receiver == "postfix" and code // 100 != 2:
+        for word in ("undeliverable", "unverified"):
+            if f"{word} address" in text:
+                return word
+        if IN_PROGRESS in text:
+            return "in progress"
+    return {2: "accept", 4: "defer", 5: "reject"}.get(code // 100, "unknown")
+
+
+def ask_receivers(questions: list[tuple[str, str]], node: str = "mon") -> list[dict]:
+    """Ask live receivers about senders, all at once, from a lab namespace.
+
+    QUESTIONS are (receiver name, sender) pairs; the answers come back in that order."""
+    budget = POLL_BUDGET + 30
+    cp = nsrun(node, sys.executable, str(Path(__file__).resolve()), "ask-many",
+               input=json.dumps(questions), timeout=budget + 10)
+    return json.loads(cp.stdout)
+
+
+def _ask_many(questions: list[tuple[str, str]]) -> list[dict]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        futures = [pool.submit(poll_ask, RECEIVER[name], sender) for name, sender in questions]
+        return [f.result(timeout=POLL_BUDGET + 30) for f in futures]
 
 
 # ---------------------------------------------------------------- the seed story
@@ -892,19 +1087,21 @@ def up(verbose: bool = False) -> float:
     step("network: bridge namespace and veth pairs up")
     start_dns()
     step("dnsmasq started")
-    setup_exim("rx", relay=False)
+    for variant in EXIM_VARIANTS:
+        setup_exim("rx", relay=False, variant=variant)
+        start_exim("rx", variant)
     setup_exim("exrelay", relay=True)
-    start_exim("rx")
     start_exim("exrelay")
-    step("Exim receiver and Exim relay started")
+    step("Exim receivers and Exim relay started")
     configure_postfixes()
-    for name in ("mx", "web1", "open", "closed"):
+    for name in POSTFIX_NODES:
         start_postfix(name)
     step("Postfix instances started")
-    targets = [f"dns:{DNS_V4}", f"{RX_V4}:25", "[2001:db8::25]:25",
+    targets = [f"dns:{DNS_V4}", f"{RX_V4}:25", "[2001:db8::25]:25", f"{PRX_V4}:25",
                "192.0.2.31:25", "192.0.2.32:25", "192.0.2.33:25"]
     targets += [f"[{a}]:25" if ":" in a else f"{a}:25"
                 for a in NODES["mx"].v4 + NODES["mx"].v6]
+    targets += [f"{RX_V4}:{port}" for port, _ in EXIM_VARIANTS.values()]
     wait_ready_in("mon", targets)
     wait_ready_in("web1", ["127.0.0.1:25"])
     step("all services answer")
@@ -932,8 +1129,10 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("command", nargs=argparse.REMAINDER)
     sub.add_parser("scenarios", help="list the scenario senders")
     sub.add_parser("seed", help="play the seed story and show what happens")
-    ask_p = sub.add_parser("ask", help="ask the Exim receiver about a sender, from mon")
+    ask_p = sub.add_parser("ask", help="ask a live receiver about a sender, from mon")
     ask_p.add_argument("sender")
+    ask_p.add_argument("--receiver", choices=[r.name for r in RECEIVERS], default="exim")
+    sub.add_parser("table", help="ask every live receiver about every scenario")
     # internal helpers, run inside a namespace
     wr = sub.add_parser("wait-ready")
     wr.add_argument("--timeout", type=float, default=READY_TIMEOUT)
@@ -942,6 +1141,7 @@ def main(argv: list[str] | None = None) -> int:
     sa.add_argument("--host", required=True)
     sa.add_argument("--sender", required=True)
     sa.add_argument("--rcpt", required=True)
+    sub.add_parser("ask-many")  # JSON [[receiver, sender], ...] on stdin
     a = p.parse_args(argv)
 
     if a.cmd == "up":
@@ -966,19 +1166,32 @@ def main(argv: list[str] | None = None) -> int:
         os.execvp("ip", ["ip", "netns", "exec", PREFIX + a.node, *a.command])
     if a.cmd == "scenarios":
         for s in SCENARIOS:
-            print(f"{s.id:20} {s.sender:22} exim: {s.exim:7} {s.what}")
+            designed = ", ".join(f"{r.name}: {s.designed(r.name)}" for r in RECEIVERS)
+            print(f"{s.id:24} {s.sender:24} {designed}  ({s.what})")
         return 0
     if a.cmd == "seed":
         seed_demo()
         return 0
     if a.cmd == "ask":
-        print(json.dumps(ask_exim(a.sender), indent=1))
+        print(json.dumps(ask_receivers([(a.receiver, a.sender)])[0], indent=1))
+        return 0
+    if a.cmd == "table":
+        questions = [(r.name, s.sender) for s in SCENARIOS for r in RECEIVERS]
+        answers = iter(ask_receivers(questions))
+        for s in SCENARIOS:
+            for r in RECEIVERS:
+                got = next(answers)
+                print(f"{s.id:24} {r.name:16} {got['answer']:13} (designed {s.designed(r.name)})"
+                      f" {got['code']} {' '.join(got['text'].split())[:150]}")
         return 0
     if a.cmd == "wait-ready":
         left = wait_ready(a.targets, a.timeout)
         if left:
             print("not ready: " + " ".join(left))
             return 1
+        return 0
+    if a.cmd == "ask-many":
+        print(json.dumps(_ask_many(json.load(sys.stdin))))
         return 0
     if a.cmd == "smtp-ask":
         print(json.dumps(smtp_ask(a.host, a.sender, a.rcpt)))
