@@ -40,7 +40,7 @@ PLUGINS = ("check_callout", "check_nullmailer")
 NODE_NAME = "nullmailer.test"
 API_USER = "test"
 API_PASSWORD = "loopback-only-test-password"
-NRPE_PLUGIN_PATH = "/usr/local/bin/"  # path used in contrib/icinga/nrpe.cfg
+NRPE_PLUGIN_DIR = Path("/usr/lib/nagios/plugins")  # path used in contrib/icinga/nrpe.cfg
 
 
 def require(ok: bool, what: str) -> None:
@@ -526,7 +526,9 @@ def nrpe_view_script(workdir: Path, plugin_paths: dict[str, Path]) -> Path:
     """A shell wrapper that runs its arguments in a private mount namespace in
     which the unprivileged NRPE user can reach the Python installation and the
     project (a root-only home directory is covered with a tmpfs and only the
-    needed entries are bound back). Nothing changes outside that namespace."""
+    needed entries are bound back), and in which NRPE_PLUGIN_DIR holds the
+    plugins of this checkout, so contrib/icinga/nrpe.cfg runs unchanged.
+    Nothing changes outside that namespace."""
     user = pwd.getpwnam(NRPE_USER)
     gids = {user.pw_gid} | {g for g in os.getgrouplist(NRPE_USER, user.pw_gid)}
     needed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), REPO}
@@ -553,6 +555,11 @@ def nrpe_view_script(workdir: Path, plugin_paths: dict[str, Path]) -> Path:
         for child in sorted(blocked[directory]):
             lines.append(f"mkdir -p '{directory / child}'")
             lines.append(f"mount --bind '{staged[directory / child]}' '{directory / child}'")
+    plugins = workdir / "plugins"
+    plugins.mkdir(mode=0o755)
+    for name, path in plugin_paths.items():
+        (plugins / name).symlink_to(path)
+    lines.append(f"mount --bind '{plugins}' '{NRPE_PLUGIN_DIR}'")
     lines.append('exec "$@"')
     script = workdir / "nrpe-view.sh"
     script.write_text("\n".join(lines) + "\n")
@@ -565,10 +572,9 @@ class NRPEDaemon:
         self.workdir = workdir
         self.port = free_port()
         self.view = nrpe_view_script(workdir, plugin_paths)
-        # The contrib command file as an admin installs it; only the plugin
-        # directory differs on this machine.
-        bindir = str(plugin_paths["check_nullmailer"].parent) + "/"
-        contrib = (CONTRIB / "nrpe.cfg").read_text().replace(NRPE_PLUGIN_PATH, bindir)
+        # The contrib command file as an admin installs it, unchanged: the
+        # view shows this checkout's plugins in NRPE_PLUGIN_DIR.
+        contrib = (CONTRIB / "nrpe.cfg").read_text()
         self.contrib_commands = dict(re.findall(r"^command\[([^\]]+)\]=(.*)$", contrib, re.M))
         (workdir / "mail-checks.cfg").write_text(contrib)
         (workdir / "test-commands.cfg").write_text(extra_commands)

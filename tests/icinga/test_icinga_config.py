@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "icinga"
-EXAMPLE_HOSTS = (CONTRIB / "hosts.conf.example").read_text()
+EXAMPLE_HOSTS = (CONTRIB / "zones.d" / "master" / "mail-hosts.conf.example").read_text()
 
 # Options every plugin has that a CheckCommand does not map.
 NOT_MAPPED = {"-h", "--help", "-V", "--version"}
@@ -115,7 +115,7 @@ def test_command_vars_and_timeouts(validated) -> None:
         assert re.search(r"^  \* timeout = 40$", text, re.M), text
         assert re.search(rf"^    \* {prefix}timeout = 30$", text, re.M), text
     text = object_list(validated, "CheckCommand", "nullmailer")
-    assert re.search(r'^    \* nullmailer_address = "\$address\$"$', text, re.M), text
+    assert re.search(r'^    \* nullmailer_address = "\$check_address\$"$', text, re.M), text
 
 
 @pytest.mark.parametrize(

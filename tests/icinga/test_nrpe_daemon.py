@@ -26,9 +26,13 @@ def nrpe(nrpe_factory, plugin_paths, smtp_servers):
     return daemon
 
 
-def test_contrib_command_is_loaded(nrpe) -> None:
+def test_contrib_command_is_loaded(nrpe, plugin_paths) -> None:
     assert "check_nullmailer_local" in nrpe.contrib_commands
-    assert "--local" in nrpe.contrib_commands["check_nullmailer_local"]
+    line = nrpe.contrib_commands["check_nullmailer_local"]
+    assert line.startswith("/usr/lib/nagios/plugins/check_nullmailer --local -t "), line
+    # The unchanged path reaches this checkout's plugin (not an installed package).
+    seen = nrpe.run_as_nrpe_user("readlink /usr/lib/nagios/plugins/check_nullmailer")
+    assert seen.stdout.strip() == str(plugin_paths["check_nullmailer"]), seen
 
 
 def test_local_audit_over_nrpe_is_the_plugins_output(nrpe, kit) -> None:
