@@ -1,0 +1,162 @@
+"""The Debian package and the lab for the deployment tests.
+
+The package is built from this checkout (contrib/deploy/build-deb), installed
+with ``apt-get install ./….deb`` and removed again at the end unless it was
+installed before. The lab (contrib/lab/lab.py, namespaces ``cclab-*``) is
+taken under its lock for the tests of this directory only and torn down
+after them, so tests/lab can take it later in the same session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "contrib" / "lab"))
+
+import lab as lab_module  # noqa: E402
+
+PACKAGE = "mail-callout-checks"
+PLUGIN_DIR = Path("/usr/lib/nagios/plugins")
+#: how long to wait for another run that holds the lab
+LAB_LOCK_WAIT = 180.0
+APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def require(ok: bool, what: str) -> None:
+    """Skip with a one-line reason, or fail when running in CI."""
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI must have it)", pytrace=False)
+    pytest.skip(what)
+
+
+def run(argv: list[str], timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, **kw)
+
+
+def source_version() -> str:
+    """The version the checkout declares (check_callout/__init__.py)."""
+    for init in sorted(REPO.glob("check_callout/**/__init__.py")):
+        match = re.search(r'^__version__ = "([^"]+)"', init.read_text(), re.M)
+        if match:
+            return match.group(1)
+    raise AssertionError("no __version__ in check_callout")
+
+
+def debian_version() -> str:
+    first = (REPO / "debian" / "changelog").read_text().split("\n", 1)[0]
+    match = re.match(r"^\S+ \(([^)]+)\)", first)
+    assert match, first
+    return match.group(1)
+
+
+def installed_version(package: str) -> str | None:
+    out = run(["dpkg-query", "-W", "-f=${Status} ${Version}", package], timeout=30)
+    words = out.stdout.split()
+    return words[-1] if out.returncode == 0 and "installed" in words[:3] else None
+
+
+# --------------------------------------------------------------------------- package
+
+
+@dataclass
+class Built:
+    deb: Path
+    build_log: str
+    seconds: float
+
+
+@pytest.fixture(scope="package")
+def built_deb(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    require(os.geteuid() == 0, "the package tests install a .deb (root)")
+    missing = [tool for tool in ("dpkg-buildpackage", "dh", "lintian")
+               if shutil.which(tool, path=APT_ENV["PATH"]) is None]
+    require(not missing, f"{', '.join(missing)} missing (contrib/deploy/install-packages.sh)")
+    require(installed_version("pybuild-plugin-pyproject") is not None,
+            "pybuild-plugin-pyproject missing (contrib/deploy/install-packages.sh)")
+    import time
+
+    out_dir = tmp_path_factory.mktemp("deb")
+    started = time.monotonic()
+    built = run([str(REPO / "contrib" / "deploy" / "build-deb"), str(out_dir)], timeout=300,
+                env={**os.environ, **APT_ENV})
+    assert built.returncode == 0, built.stdout + built.stderr
+    debs = sorted(out_dir.glob(f"{PACKAGE}_*_all.deb"))
+    assert len(debs) == 1, (debs, built.stdout)
+    return Built(debs[0], built.stdout + built.stderr, time.monotonic() - started)
+
+
+@dataclass
+class Installed:
+    deb: Path
+    version: str
+    apt_output: str
+
+
+@pytest.fixture(scope="package")
+def installed_package(built_deb: Built) -> Iterator[Installed]:
+    """``apt-get install ./….deb`` as a user does; removed afterwards unless it
+    was there before (then the previous version is not restored: reinstall it)."""
+    before = installed_version(PACKAGE)
+    # apt-get wants a path with a slash to take it for a file.
+    result = run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
+                  "-o", "DPkg::Lock::Timeout=120", f"./{built_deb.deb.name}"],
+                 timeout=300, cwd=built_deb.deb.parent, env={**os.environ, **APT_ENV})
+    assert result.returncode == 0, result.stdout + result.stderr
+    version = installed_version(PACKAGE)
+    assert version, result.stdout
+    try:
+        yield Installed(built_deb.deb, version, result.stdout)
+    finally:
+        if before is None:
+            removed = run(["apt-get", "remove", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
+                           PACKAGE], timeout=300, env={**os.environ, **APT_ENV})
+            assert removed.returncode == 0, removed.stdout + removed.stderr
+
+
+# --------------------------------------------------------------------------- lab
+
+
+def _this_process_holds(lock_file: Path) -> bool:
+    """Whether this process already holds the lab's flock (tests/lab took it
+    earlier in this session and keeps the lab up until the session ends)."""
+    try:
+        st = lock_file.stat()
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[4] == str(os.getpid()):
+            inode = fields[5].rsplit(":", 1)[-1]
+            if inode == str(st.st_ino):
+                return True
+    return False
+
+
+@pytest.fixture(scope="package")
+def lab() -> Iterator:
+    """The lab for this directory's tests, under its lock."""
+    missing = lab_module.missing_prerequisites()
+    require(not missing, "real-MTA lab: " + "; ".join(missing))
+    if _this_process_holds(lab_module.LOCK_FILE):
+        yield lab_module  # up already, and torn down by its owner
+        return
+    with lab_module.LabLock(timeout=LAB_LOCK_WAIT):
+        try:
+            lab_module.up()
+            yield lab_module
+        finally:
+            lab_module.down()
