@@ -9,21 +9,36 @@ after them, so tests/lab can take it later in the same session.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "contrib" / "lab"))
+from tests.support.ci import require
 
-import lab as lab_module  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _lab_module() -> types.ModuleType:
+    """contrib/lab/lab.py, loaded by path once per process (tests/lab does the same)."""
+    if "lab" in sys.modules:
+        return sys.modules["lab"]
+    spec = importlib.util.spec_from_file_location("lab", REPO / "contrib" / "lab" / "lab.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lab"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+lab_module = _lab_module()
 
 PACKAGE = "mail-callout-checks"
 PLUGIN_DIR = Path("/usr/lib/nagios/plugins")
@@ -32,18 +47,10 @@ LAB_LOCK_WAIT = 180.0
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
-def require(ok: bool, what: str) -> None:
-    """Skip with a one-line reason, or fail when running in CI."""
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (CI must have it)", pytrace=False)
-    pytest.skip(what)
-
-
 def run(argv: list[str], timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, **kw)
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, **kw
+    )
 
 
 def source_version() -> str:
@@ -81,17 +88,25 @@ class Built:
 @pytest.fixture(scope="package")
 def built_deb(tmp_path_factory: pytest.TempPathFactory) -> Built:
     require(os.geteuid() == 0, "the package tests install a .deb (root)")
-    missing = [tool for tool in ("dpkg-buildpackage", "dh", "lintian")
-               if shutil.which(tool, path=APT_ENV["PATH"]) is None]
+    missing = [
+        tool
+        for tool in ("dpkg-buildpackage", "dh", "lintian")
+        if shutil.which(tool, path=APT_ENV["PATH"]) is None
+    ]
     require(not missing, f"{', '.join(missing)} missing (contrib/deploy/install-packages.sh)")
-    require(installed_version("pybuild-plugin-pyproject") is not None,
-            "pybuild-plugin-pyproject missing (contrib/deploy/install-packages.sh)")
+    require(
+        installed_version("pybuild-plugin-pyproject") is not None,
+        "pybuild-plugin-pyproject missing (contrib/deploy/install-packages.sh)",
+    )
     import time
 
     out_dir = tmp_path_factory.mktemp("deb")
     started = time.monotonic()
-    built = run([str(REPO / "contrib" / "deploy" / "build-deb"), str(out_dir)], timeout=300,
-                env={**os.environ, **APT_ENV})
+    built = run(
+        [str(REPO / "contrib" / "deploy" / "build-deb"), str(out_dir)],
+        timeout=300,
+        env={**os.environ, **APT_ENV},
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     debs = sorted(out_dir.glob(f"{PACKAGE}_*_all.deb"))
     assert len(debs) == 1, (debs, built.stdout)
@@ -111,9 +126,21 @@ def installed_package(built_deb: Built) -> Iterator[Installed]:
     was there before (then the previous version is not restored: reinstall it)."""
     before = installed_version(PACKAGE)
     # apt-get wants a path with a slash to take it for a file.
-    result = run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-                  "-o", "DPkg::Lock::Timeout=120", f"./{built_deb.deb.name}"],
-                 timeout=300, cwd=built_deb.deb.parent, env={**os.environ, **APT_ENV})
+    result = run(
+        [
+            "apt-get",
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "-o",
+            "DPkg::Lock::Timeout=120",
+            f"./{built_deb.deb.name}",
+        ],
+        timeout=300,
+        cwd=built_deb.deb.parent,
+        env={**os.environ, **APT_ENV},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     version = installed_version(PACKAGE)
     assert version, result.stdout
@@ -121,8 +148,11 @@ def installed_package(built_deb: Built) -> Iterator[Installed]:
         yield Installed(built_deb.deb, version, result.stdout)
     finally:
         if before is None:
-            removed = run(["apt-get", "remove", "-y", "-q", "-o", "DPkg::Lock::Timeout=120",
-                           PACKAGE], timeout=300, env={**os.environ, **APT_ENV})
+            removed = run(
+                ["apt-get", "remove", "-y", "-q", "-o", "DPkg::Lock::Timeout=120", PACKAGE],
+                timeout=300,
+                env={**os.environ, **APT_ENV},
+            )
             assert removed.returncode == 0, removed.stdout + removed.stderr
 
 

@@ -34,8 +34,9 @@ with opener.open(req, timeout=5) as reply:
 
 
 def icinga2(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([ICINGA2, *args], capture_output=True, text=True, timeout=timeout,
-                          env=ENV, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [ICINGA2, *args], capture_output=True, text=True, timeout=timeout, env=ENV, stdin=subprocess.DEVNULL
+    )
 
 
 def make_ca(directory: Path) -> Path:
@@ -63,24 +64,38 @@ class Node:
         """Key, CSR and a certificate signed by the CA (``pki new-cert``, ``sign-csr``)."""
         certs = self.root / "lib" / "certs"
         key, csr, crt = (certs / f"{self.name}.{ext}" for ext in ("key", "csr", "crt"))
-        for argv in (("pki", "new-cert", "--cn", self.name, "--key", str(key), "--csr", str(csr)),
-                     ("pki", "sign-csr", "--csr", str(csr), "--cert", str(crt),
-                      f"-DDataDir={ca_data_dir}")):
+        for argv in (
+            ("pki", "new-cert", "--cn", self.name, "--key", str(key), "--csr", str(csr)),
+            ("pki", "sign-csr", "--csr", str(csr), "--cert", str(crt), f"-DDataDir={ca_data_dir}"),
+        ):
             result = icinga2(*argv)
             assert result.returncode == 0, result.stdout + result.stderr
         shutil.copy(ca_data_dir / "ca" / "ca.crt", certs / "ca.crt")
 
     def argv(self, *extra: str) -> list[str]:
-        dirs = {"ZonesDir": self.root / "zones.d", "DataDir": self.root / "lib",
-                "LogDir": self.root / "log", "CacheDir": self.root / "cache",
-                "SpoolDir": self.root / "spool", "InitRunDir": self.root / "run"}
-        return [ICINGA2, "daemon", "-c", str(self.config),
-                *(f"-D{key}={value}" for key, value in dirs.items()),
-                "-DRunAsUser=root", "-DRunAsGroup=root", *extra]
+        dirs = {
+            "ZonesDir": self.root / "zones.d",
+            "DataDir": self.root / "lib",
+            "LogDir": self.root / "log",
+            "CacheDir": self.root / "cache",
+            "SpoolDir": self.root / "spool",
+            "InitRunDir": self.root / "run",
+        }
+        return [
+            ICINGA2,
+            "daemon",
+            "-c",
+            str(self.config),
+            *(f"-D{key}={value}" for key, value in dirs.items()),
+            "-DRunAsUser=root",
+            "-DRunAsGroup=root",
+            *extra,
+        ]
 
     def validate(self) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv("-C"), capture_output=True, text=True, timeout=120,
-                              env=ENV, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            self.argv("-C"), capture_output=True, text=True, timeout=120, env=ENV, stdin=subprocess.DEVNULL
+        )
 
     def start(self, setup: str = "") -> None:
         """Start in the node's namespace; SETUP runs first in a private mount
@@ -89,17 +104,47 @@ class Node:
         script = f"{setup} && exec {command}" if setup else f"exec {command}"
         with open(self.root / "log" / "stdout.log", "wb") as out:
             self.proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--propagation",
-                 "private", "--", "/bin/sh", "-c", script],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=ENV,
-                start_new_session=True)
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    self.netns,
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    script,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=ENV,
+                start_new_session=True,
+            )
 
     def api(self, method: str, path: str, body: dict | None = None) -> dict:
         result = subprocess.run(
-            ["ip", "netns", "exec", self.netns, "/usr/bin/python3", "-c", API_CLIENT,
-             f"https://{self.address}:5665{path}", method, json.dumps(body) if body else "",
-             f"{API_USER}:{API_PASSWORD}"],
-            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.netns,
+                "/usr/bin/python3",
+                "-c",
+                API_CLIENT,
+                f"https://{self.address}:5665{path}",
+                method,
+                json.dumps(body) if body else "",
+                f"{API_USER}:{API_PASSWORD}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
         if result.returncode != 0:
             raise OSError(result.stderr.strip().splitlines()[-1] if result.stderr else "no reply")
         return json.loads(result.stdout)
@@ -108,8 +153,7 @@ class Node:
         deadline = time.monotonic() + timeout
         while True:
             if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError(f"{self.name}: icinga2 exited {self.proc.returncode}\n"
-                                     f"{self.tail()}")
+                raise AssertionError(f"{self.name}: icinga2 exited {self.proc.returncode}\n{self.tail()}")
             try:
                 value = predicate()
             except (OSError, ValueError, KeyError):

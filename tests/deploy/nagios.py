@@ -15,8 +15,10 @@ from pathlib import Path
 
 NAGIOS = "/usr/sbin/nagios4"
 #: Debian's stock templates, time periods and contacts (generic-service, 24x7, admins)
-DEBIAN_OBJECTS = [Path("/etc/nagios4/objects") / n for n in
-                  ("timeperiods.cfg", "contacts.cfg", "templates.cfg", "commands.cfg")]
+DEBIAN_OBJECTS = [
+    Path("/etc/nagios4/objects") / n
+    for n in ("timeperiods.cfg", "contacts.cfg", "templates.cfg", "commands.cfg")
+]
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
@@ -76,8 +78,9 @@ def main_config(workdir: Path, object_files: list[Path], plugin_dir: Path) -> Pa
 
 
 def validate(config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([NAGIOS, "-v", str(config)], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [NAGIOS, "-v", str(config)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
 
 
 def parse_status(text: str) -> dict[tuple[str, str], dict[str, str]]:
@@ -104,9 +107,13 @@ class Nagios:
         self.config = config
         self.workdir = config.parent
         with open(self.workdir / "stdout.log", "wb") as out:
-            self.proc = subprocess.Popen([*argv_prefix, NAGIOS, str(config)], stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [*argv_prefix, NAGIOS, str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def wait_for_command_file(self, timeout: float = 20) -> None:
         pipe = self.workdir / "rw" / "nagios.cmd"
@@ -136,13 +143,19 @@ class Nagios:
         except OSError:
             return {}
 
-    def wait_checked(self, services: list[tuple[str, str]], since: float,
-                     timeout: float = 60) -> dict[tuple[str, str], dict[str, str]]:
+    def wait_checked(
+        self, services: list[tuple[str, str]], since: float, timeout: float = 60
+    ) -> dict[tuple[str, str], dict[str, str]]:
         deadline = time.monotonic() + timeout
         while True:
             status = self.status()
-            done = [s for s in services if s in status and status[s].get("has_been_checked") == "1"
-                    and int(status[s].get("last_check", "0")) >= since]
+            done = [
+                s
+                for s in services
+                if s in status
+                and status[s].get("has_been_checked") == "1"
+                and int(status[s].get("last_check", "0")) >= since
+            ]
             if len(done) == len(services):
                 return status
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -67,10 +67,8 @@ def two_nodes(installed_package, lab) -> Iterator[dict]:
     require(shutil.which("icinga2") is not None, "icinga2 missing (contrib/icinga/install-packages.sh)")
     prepared = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="ccdep-icinga-", dir="/var/tmp"))
-    master = icinga_nodes.Node(MASTER, "master", workdir / "master", "192.0.2.99",
-                               lab.NODES["mon"].ns)
-    agent = icinga_nodes.Node(AGENT, AGENT, workdir / "agent", "192.0.2.21",
-                              lab.NODES["web1"].ns)
+    master = icinga_nodes.Node(MASTER, "master", workdir / "master", "192.0.2.99", lab.NODES["mon"].ns)
+    agent = icinga_nodes.Node(AGENT, AGENT, workdir / "agent", "192.0.2.21", lab.NODES["web1"].ns)
     ca = icinga_nodes.make_ca(workdir / "ca")
     for node in (master, agent):
         node.certificate(ca)
@@ -82,14 +80,22 @@ object Endpoint "{AGENT}" {{ %s }}
 object Zone "{AGENT}" {{ endpoints = [ "{AGENT}" ]; parent = "master" }}
 object Zone "global-templates" {{ global = true }}
 """
-    master.config.write_text(icinga_nodes.base_config(
-        master, zones % ("", 'host = "192.0.2.21"; port = 5665'),
-        "  accept_config = false\n  accept_commands = false",
-        'object CheckerComponent "checker" { }\n'))
-    agent.config.write_text(icinga_nodes.base_config(
-        agent, zones % ('host = "192.0.2.99"; port = 5665', ""),
-        "  accept_config = true\n  accept_commands = true",
-        'object CheckerComponent "checker" { }\n'))
+    master.config.write_text(
+        icinga_nodes.base_config(
+            master,
+            zones % ("", 'host = "192.0.2.21"; port = 5665'),
+            "  accept_config = false\n  accept_commands = false",
+            'object CheckerComponent "checker" { }\n',
+        )
+    )
+    agent.config.write_text(
+        icinga_nodes.base_config(
+            agent,
+            zones % ('host = "192.0.2.99"; port = 5665', ""),
+            "  accept_config = true\n  accept_commands = true",
+            'object CheckerComponent "checker" { }\n',
+        )
+    )
     # The distributed layout, as on a master.
     (master.root / "zones.d" / "global-templates").mkdir()
     (master.root / "zones.d" / "master").mkdir()
@@ -115,21 +121,26 @@ object Zone "global-templates" {{ global = true }}
         master.start()
         master.wait("the API", lambda: master.api("GET", "/v1/status/IcingaApplication"), 30)
         print(f"\nmaster API up after {time.monotonic() - started:.1f}s")
-        master.wait("the agent's connection", lambda: master.api(
-            "GET", f"/v1/objects/endpoints/{AGENT}")["results"][0]["attrs"]["connected"], 60)
+        master.wait(
+            "the agent's connection",
+            lambda: master.api("GET", f"/v1/objects/endpoints/{AGENT}")["results"][0]["attrs"]["connected"],
+            60,
+        )
         print(f"agent connected after {time.monotonic() - started:.1f}s")
 
         services = {}
 
         def all_checked() -> dict | None:
-            reply = master.api("GET", "/v1/objects/services?attrs=last_check_result"
-                               "&attrs=state&attrs=command_endpoint")
+            reply = master.api(
+                "GET", "/v1/objects/services?attrs=last_check_result&attrs=state&attrs=command_endpoint"
+            )
             found = {r["name"]: r["attrs"] for r in reply["results"]}
             done = all(
                 (found.get(name) or {}).get("last_check_result")
                 and found[name]["last_check_result"]["execution_end"] >= since
                 and found[name]["last_check_result"]["output"].startswith(("CALLOUT", "NULLMAILER"))
-                for name in EXPECTED)
+                for name in EXPECTED
+            )
             services.update(found)
             return found if done else None
 
@@ -139,16 +150,16 @@ object Zone "global-templates" {{ global = true }}
         result = None
         while result is None:
             since = time.time()
-            master.api("POST", "/v1/actions/reschedule-check",
-                       {"type": "Service", "filter": "true", "force": True})
+            master.api(
+                "POST", "/v1/actions/reschedule-check", {"type": "Service", "filter": "true", "force": True}
+            )
             try:
                 result = master.wait("every service's result", all_checked, 3)
             except AssertionError:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"not all checked: {services}\n{agent.tail()}") from None
         print(f"all checked after {time.monotonic() - started:.1f}s")
-        yield {"services": result, "master": master, "agent": agent,
-               "validation": checked}
+        yield {"services": result, "master": master, "agent": agent, "validation": checked}
     finally:
         master.stop()
         agent.stop()

@@ -31,20 +31,32 @@ SERVICES = [
     ("web1.good.test", "nullmailer-relay", "check_nullmailer_relay!--helo mon.test", "OK"),
     ("openrelay.test", "nullmailer-relay", "check_nullmailer_relay!--helo mon.test", "CRITICAL"),
     ("web1.good.test", "callout-good.test", "check_callout_domain!good.test!--helo mon.test", "OK"),
-    ("web1.good.test", "callout-implicit.test",
-     "check_callout_domain!implicit.test!--helo mon.test", "WARNING"),
-    ("web1.good.test", "callout-web1.good.test",
-     "check_callout_domain!web1.good.test!--helo mon.test", "CRITICAL"),
+    (
+        "web1.good.test",
+        "callout-implicit.test",
+        "check_callout_domain!implicit.test!--helo mon.test",
+        "WARNING",
+    ),
+    (
+        "web1.good.test",
+        "callout-web1.good.test",
+        "check_callout_domain!web1.good.test!--helo mon.test",
+        "CRITICAL",
+    ),
     ("web1.good.test", "nullmailer-local", "check_nrpe_mail!check_nullmailer_local", "CRITICAL"),
 ]
 
 
 def objects_cfg() -> str:
-    parts = [f"define host {{\n    use nullmailer-host\n    host_name {name}\n    address {addr}\n}}\n"
-             for name, addr in HOSTS.items()]
-    parts += [f"define service {{\n    use mail-callout-service\n    host_name {host}\n"
-              f"    service_description {service}\n    check_command {command}\n}}\n"
-              for host, service, command, _ in SERVICES]
+    parts = [
+        f"define host {{\n    use nullmailer-host\n    host_name {name}\n    address {addr}\n}}\n"
+        for name, addr in HOSTS.items()
+    ]
+    parts += [
+        f"define service {{\n    use mail-callout-service\n    host_name {host}\n"
+        f"    service_description {service}\n    check_command {command}\n}}\n"
+        for host, service, command, _ in SERVICES
+    ]
     return "\n".join(parts)
 
 
@@ -84,8 +96,11 @@ def test_contrib_example_validates(nagios_available) -> None:
 
 def test_a_broken_command_reference_fails(nagios_available) -> None:
     workdir = nagios_workdir()
-    broken = (CONTRIB / "objects.cfg.example").read_text().replace(
-        "check_callout_domain!example.com", "check_callout_domian!example.com")
+    broken = (
+        (CONTRIB / "objects.cfg.example")
+        .read_text()
+        .replace("check_callout_domain!example.com", "check_callout_domian!example.com")
+    )
     try:
         result = validate_with(broken, workdir)
     finally:
@@ -119,14 +134,28 @@ include={workdir}/mail-checks.cfg
     (workdir / "nrpe.log").touch()
     shutil.chown(workdir / "nrpe.log", "nagios", "nagios")
     postfix_conf = lab.postfix_dir("web1")
-    script = (f"mount --bind '{postfix_conf}' /etc/postfix && "
-              f"exec {NRPE} -c '{workdir}/nrpe.cfg' -f")
+    script = f"mount --bind '{postfix_conf}' /etc/postfix && exec {NRPE} -c '{workdir}/nrpe.cfg' -f"
     with open(workdir / "nrpe.stdout", "wb") as out:
         return subprocess.Popen(
-            ["ip", "netns", "exec", lab.NODES["web1"].ns, "unshare", "--mount",
-             "--propagation", "private", "--", "/bin/sh", "-c", script],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                "ip",
+                "netns",
+                "exec",
+                lab.NODES["web1"].ns,
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "/bin/sh",
+                "-c",
+                script,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -166,8 +195,7 @@ def nagios_run(nagios_available, installed_package, lab) -> Iterator[dict]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.mark.parametrize(("host", "service", "state"),
-                         [(h, s, state) for h, s, _, state in SERVICES])
+@pytest.mark.parametrize(("host", "service", "state"), [(h, s, state) for h, s, _, state in SERVICES])
 def test_nagios_records_the_expected_state(nagios_run, host, service, state) -> None:
     attrs = nagios_run[(host, service)]
     output = attrs["plugin_output"]

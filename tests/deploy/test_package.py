@@ -41,8 +41,7 @@ def test_package_contents(built_deb) -> None:
 
 def test_lintian_reports_no_errors(built_deb) -> None:
     """Errors fail; warnings and the rest are printed (pytest -s shows them)."""
-    result = run(["lintian", "--info", "--display-info", "--pedantic", str(built_deb.deb)],
-                 timeout=300)
+    result = run(["lintian", "--info", "--display-info", "--pedantic", str(built_deb.deb)], timeout=300)
     tags = [line for line in result.stdout.splitlines() if re.match(r"^[EWIPX]: ", line)]
     print("\nlintian:", *(tags or ["(no tags)"]), sep="\n  ")
     errors = [line for line in tags if line.startswith("E: ")]
@@ -54,8 +53,7 @@ def test_plugins_print_the_version_as_nagios(installed_package) -> None:
     """-V exits 3 as in the C plugins: the printed version is what counts."""
     assert installed_package.version == debian_version()
     for name in ("check_callout", "check_nullmailer"):
-        result = run(["runuser", "-u", "nagios", "--", str(PLUGIN_DIR / name), "-V"], timeout=30,
-                     cwd="/")
+        result = run(["runuser", "-u", "nagios", "--", str(PLUGIN_DIR / name), "-V"], timeout=30, cwd="/")
         assert result.stdout.strip() == f"{name} {source_version()}", result
         assert result.stderr == "", result.stderr
 
@@ -63,10 +61,20 @@ def test_plugins_print_the_version_as_nagios(installed_package) -> None:
 def test_plugins_run_on_debians_libraries(installed_package) -> None:
     shebang = (PLUGIN_DIR / "check_callout").read_text().split("\n", 1)[0]
     assert shebang == "#!/usr/bin/python3", shebang
-    probe = run(["runuser", "-u", "nagios", "--", "/usr/bin/python3", "-c",
-                 "import check_callout, nagiosplugin, dns.version;"
-                 "print(check_callout.__file__, nagiosplugin.__file__, dns.version.version)"],
-                timeout=30, cwd="/")
+    probe = run(
+        [
+            "runuser",
+            "-u",
+            "nagios",
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            "import check_callout, nagiosplugin, dns.version;"
+            "print(check_callout.__file__, nagiosplugin.__file__, dns.version.version)",
+        ],
+        timeout=30,
+        cwd="/",
+    )
     assert probe.returncode == 0, probe.stderr
     module, nagiosplugin_file, dns_version = probe.stdout.split()
     assert module.startswith("/usr/lib/python3/dist-packages/"), module
@@ -78,8 +86,7 @@ def test_plugins_run_on_debians_libraries(installed_package) -> None:
 
 def test_help_lists_the_options_as_nagios(installed_package) -> None:
     for name in ("check_callout", "check_nullmailer"):
-        result = run(["runuser", "-u", "nagios", "--", str(PLUGIN_DIR / name), "-h"], timeout=30,
-                     cwd="/")
+        result = run(["runuser", "-u", "nagios", "--", str(PLUGIN_DIR / name), "-h"], timeout=30, cwd="/")
         assert result.returncode in (0, 3), result
         assert "-t" in result.stdout and "-V" in result.stdout, result.stdout
 
@@ -98,14 +105,29 @@ def test_icinga_finds_the_packaged_commands(installed_package, tmp_path) -> None
     cache = tmp_path / "cache"
     for sub in ("cache", "lib", "log", "run", "spool"):
         (tmp_path / sub).mkdir()
-    result = run(["icinga2", "daemon", "-C", "-c", str(conf), f"-DCacheDir={cache}",
-                  f"-DDataDir={tmp_path}/lib", f"-DLogDir={tmp_path}/log",
-                  f"-DInitRunDir={tmp_path}/run", f"-DSpoolDir={tmp_path}/spool",
-                  "-DRunAsUser=root", "-DRunAsGroup=root"], timeout=120, env=ICINGA_ENV)
+    result = run(
+        [
+            "icinga2",
+            "daemon",
+            "-C",
+            "-c",
+            str(conf),
+            f"-DCacheDir={cache}",
+            f"-DDataDir={tmp_path}/lib",
+            f"-DLogDir={tmp_path}/log",
+            f"-DInitRunDir={tmp_path}/run",
+            f"-DSpoolDir={tmp_path}/spool",
+            "-DRunAsUser=root",
+            "-DRunAsGroup=root",
+        ],
+        timeout=120,
+        env=ICINGA_ENV,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"Instantiated \d+ CheckCommands", result.stdout), result.stdout
-    listed = run(["icinga2", "object", "list", f"-DCacheDir={cache}", "--type", "CheckCommand"],
-                 env=ICINGA_ENV)
+    listed = run(
+        ["icinga2", "object", "list", f"-DCacheDir={cache}", "--type", "CheckCommand"], env=ICINGA_ENV
+    )
     for name in ("callout", "nullmailer"):
         block = listed.stdout.split(f"Object '{name}' of type 'CheckCommand':", 1)
         assert len(block) == 2, f"CheckCommand {name} missing"
@@ -118,5 +140,3 @@ def test_nagios_validates_with_the_packaged_commands(installed_package) -> None:
     result = run(["nagios4", "-v", "/etc/nagios4/nagios.cfg"], timeout=60)
     assert result.returncode == 0, result.stdout
     assert "Total Errors:   0" in result.stdout, result.stdout
-
-

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.icinga import icinga
+from tests.support.ci import require
+
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "icinga"
 EXAMPLE_HOSTS = (CONTRIB / "zones.d" / "master" / "mail-hosts.conf.example").read_text()
 
@@ -67,9 +70,9 @@ def argument_keys(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def validated(make_icinga_layout, kit):
+def validated(make_icinga_layout):
     layout = make_icinga_layout(EXAMPLE_HOSTS)
-    result = kit.icinga_validate(layout)
+    result = icinga.icinga_validate(layout)
     assert result.returncode == 0, result.stdout + result.stderr
     return layout
 
@@ -95,9 +98,9 @@ def test_contrib_files_validate_with_the_itl(validated) -> None:
     assert services["web1.example.com!nullmailer-relay"]["check_command"] == '"nullmailer"'
 
 
-def test_services_in_the_global_zone_validate(make_icinga_layout, kit) -> None:
+def test_services_in_the_global_zone_validate(make_icinga_layout) -> None:
     layout = make_icinga_layout(EXAMPLE_HOSTS, services_zone="global-templates")
-    result = kit.icinga_validate(layout)
+    result = icinga.icinga_validate(layout)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Instantiated 7 Services" in result.stdout, result.stdout
 
@@ -127,12 +130,12 @@ def test_command_vars_and_timeouts(validated) -> None:
         ("services.conf", 'import "mail-service"', 'import "mail-services"'),
     ],
 )
-def test_validation_catches_broken_copies(make_icinga_layout, kit, filename, old, new) -> None:
+def test_validation_catches_broken_copies(make_icinga_layout, filename, old, new) -> None:
     text = (CONTRIB / filename).read_text()
     assert old in text
     broken = text.replace(old, new, 1)
     kwargs = {"commands_conf" if filename == "commands.conf" else "services_conf": broken}
-    result = kit.icinga_validate(make_icinga_layout(EXAMPLE_HOSTS, **kwargs))
+    result = icinga.icinga_validate(make_icinga_layout(EXAMPLE_HOSTS, **kwargs))
     assert result.returncode != 0, result.stdout
 
 
@@ -195,10 +198,6 @@ def test_arguments_match_plugin_help(validated, plugin_paths, name) -> None:
 VAR_EXCEPTIONS = {
     ("callout", "-H"): "callout_host",
     ("nullmailer", "-H"): "nullmailer_address",
-    ("callout", "-4"): "callout_ipv4",
-    ("callout", "-6"): "callout_ipv6",
-    ("nullmailer", "-4"): "nullmailer_ipv4",
-    ("nullmailer", "-6"): "nullmailer_ipv6",
 }
 
 
@@ -219,3 +218,77 @@ def test_nrpe_file_needs_no_command_arguments() -> None:
     services = (CONTRIB / "services.conf").read_text()
     for name, _ in commands:
         assert f'"{name}"' in services, f"{name} not used by services.conf"
+
+
+# --------------------------------------------------------------------------- single node
+
+SINGLE_NODE_CONF = """\
+/* As a stock single node: its own zone (ZoneName = NodeName), the global zone
+ * of the stock zones.conf, conf.d read by icinga2.conf. */
+const PluginDir = "/usr/lib/nagios/plugins"
+const PluginContribDir = "/usr/lib/nagios/plugins"
+const ManubulonPluginDir = "/usr/lib/nagios/plugins"
+const NodeName = "icinga.test"
+const ZoneName = NodeName
+const TicketSalt = ""
+
+include <itl>
+include <plugins>
+
+object Endpoint NodeName { }
+object Zone ZoneName { endpoints = [ NodeName ] }
+object Zone "global-templates" { global = true }
+
+include_recursive "conf.d"
+"""
+
+
+def single_node(root: Path, files: dict[str, str]) -> subprocess.CompletedProcess:
+    for sub in ("lib", "log", "cache", "spool", "run", "conf.d", "zones.d"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "icinga2.conf").write_text(SINGLE_NODE_CONF)
+    layout = icinga.IcingaLayout(root=root, config=root / "icinga2.conf", zones=root / "zones.d", api_port=0)
+    return icinga.icinga_validate(layout)
+
+
+def instantiated(output: str, kind: str) -> int:
+    match = re.search(rf"Instantiated (\d+) {kind}\b", output)
+    return int(match.group(1)) if match else 0
+
+
+def test_single_node_layout_creates_the_services(tmp_path) -> None:
+    """conf.d as the single-node example says: every service exists (counted,
+    since a validation that creates nothing exits 0 as well)."""
+    require(icinga.icinga_available(), "icinga2 not installed (contrib/icinga/install-packages.sh)")
+    result = single_node(
+        tmp_path,
+        {
+            "conf.d/mail-commands.conf": (CONTRIB / "commands.conf").read_text(),
+            "conf.d/mail-services.conf": (CONTRIB / "services.conf").read_text(),
+            "conf.d/mail-hosts.conf": (CONTRIB / "conf.d" / "mail-hosts.conf.example").read_text(),
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # web1: relay, local over NRPE, two callouts; web3 (IPv6 only): relay, local, one callout.
+    assert instantiated(result.stdout, "Services") == 7, result.stdout
+    assert instantiated(result.stdout, "Hosts") == 2, result.stdout
+
+
+def test_distributed_files_on_a_single_node_create_nothing(tmp_path) -> None:
+    """What the count guards against: zones.d/master on a node whose zone is
+    not "master" is ignored, and the validation still exits 0."""
+    require(icinga.icinga_available(), "icinga2 not installed (contrib/icinga/install-packages.sh)")
+    result = single_node(
+        tmp_path,
+        {
+            "zones.d/global-templates/mail-commands.conf": (CONTRIB / "commands.conf").read_text(),
+            "zones.d/master/mail-services.conf": (CONTRIB / "services.conf").read_text(),
+            "zones.d/master/mail-hosts.conf": (CONTRIB / "conf.d" / "mail-hosts.conf.example").read_text(),
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "for unknown zone 'master'" in result.stdout, result.stdout
+    assert instantiated(result.stdout, "Services") == 0, result.stdout

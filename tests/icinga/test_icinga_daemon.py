@@ -8,14 +8,15 @@ below only point the checks at the test servers.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
-NODE_NAME = "nullmailer.test"  # the local endpoint's name (conftest)
+from tests.icinga.icinga import NODE_NAME, IcingaDaemon, icinga_validate
+from tests.icinga.output import normalise, parts, perf_key
+from tests.icinga.procs import wait_until
 
 HOSTS = """\
 /* The null mailer itself, its own agent: Postfix with the default
@@ -122,9 +123,8 @@ def nrpe(nrpe_factory):
 
 @pytest.fixture(scope="module")
 def icinga(
-    kit, make_icinga_layout, plugin_dir, smtp_servers, dns_server, nrpe, tmp_path_factory
+    make_icinga_layout, plugin_dir, smtp_servers, dns_server, nrpe, tmp_path_factory
 ) -> Iterator[tuple]:
-    assert kit.NODE_NAME == NODE_NAME
     root = tmp_path_factory.mktemp("nullmailer-root")
     (root / "etc" / "postfix").mkdir(parents=True)
     (root / "etc" / "hostname").write_text("web1.example.test\n")
@@ -141,9 +141,9 @@ def icinga(
         nrpe=nrpe.port,
     )
     layout = make_icinga_layout(hosts, plugin_dir, api=True)
-    checked = kit.icinga_validate(layout)
+    checked = icinga_validate(layout)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    daemon = kit.IcingaDaemon(layout)
+    daemon = IcingaDaemon(layout)
     try:
         daemon.wait_ready(timeout=30)
         assert set(daemon.services()) == EXPECTED_SERVICES
@@ -160,7 +160,7 @@ def icinga(
             )
             return services if done else None
 
-        services = kit.wait_until(all_checked, timeout=60, step=0.25)
+        services = wait_until(all_checked, timeout=60, step=0.25)
         assert services, f"not every service was checked within 60 s:\n{daemon.tail()}"
         yield daemon, services
     finally:
@@ -169,11 +169,6 @@ def icinga(
 
 def result(icinga, name: str) -> dict:
     return icinga[1][name]["last_check_result"]
-
-
-def normalise(text: str) -> str:
-    """Hide what differs between two runs: durations and other numbers."""
-    return re.sub(r"\d+(?:\.\d+)?(?:e-?\d+)?", "N", text)
 
 
 def test_callout_good_domain_is_ok(icinga) -> None:
@@ -247,22 +242,22 @@ def test_callout_implicit_mx_closed_port_is_critical(icinga) -> None:
     assert "-H" not in res["command"], res["command"]
 
 
-def test_local_audit_through_nrpe(icinga, nrpe, kit) -> None:
+def test_local_audit_through_nrpe(icinga, nrpe) -> None:
     res = result(icinga, "openrelay.test!nullmailer-local")
     command = res["command"]
     assert command[0].endswith("/check_nrpe"), command
     assert command[command.index("-c") + 1] == "check_nullmailer_local"
     assert command[command.index("-p") + 1] == str(nrpe.port)
     direct = nrpe.check_nrpe("check_nullmailer_local")
-    first, _, perf = kit.split_plugin_output(direct.stdout)
+    first, _, perf = parts(direct.stdout)
     assert res["exit_status"] == direct.returncode, (res, direct)
     # Icinga keeps the blank before "|" when long output follows; the queue's
     # age may have changed since Icinga's run.
     assert normalise(res["output"].split("\n", 1)[0].rstrip()) == normalise(first)
-    assert [kit.perf_key(p)[0] for p in res["performance_data"]] == [kit.perf_key(p)[0] for p in perf]
+    assert [perf_key(p)[0] for p in res["performance_data"]] == [perf_key(p)[0] for p in perf]
 
 
-def test_output_survives_icinga(icinga, kit) -> None:
+def test_output_survives_icinga(icinga) -> None:
     """Rerun every command Icinga ran: first line, long output and perfdata
     arrived intact (durations aside)."""
     for name, attrs in sorted(icinga[1].items()):
@@ -271,7 +266,7 @@ def test_output_survives_icinga(icinga, kit) -> None:
             continue
         assert "Timeout exceeded" not in res["output"], (name, res["output"])
         direct = subprocess.run(res["command"], capture_output=True, text=True, timeout=60)
-        first, long_lines, perf = kit.split_plugin_output(direct.stdout)
+        first, long_lines, perf = parts(direct.stdout)
         assert direct.returncode == res["exit_status"], (name, direct.stdout, res)
         # Icinga keeps the blank before "|" when long output follows.
         icinga_lines = [line.rstrip() for line in res["output"].split("\n")]
@@ -280,8 +275,8 @@ def test_output_survives_icinga(icinga, kit) -> None:
         ], name
         # Values are compared exactly in the NRPE tests; here the structure
         # (labels, units, thresholds, order) of what Icinga stored.
-        stored = [normalise("=".join(kit.perf_key(p))) for p in res["performance_data"]]
-        assert stored == [normalise("=".join(kit.perf_key(p))) for p in perf], name
+        stored = [normalise("=".join(perf_key(p))) for p in res["performance_data"]]
+        assert stored == [normalise("=".join(perf_key(p))) for p in perf], name
 
 
 def test_first_lines_are_short(icinga) -> None:
@@ -314,4 +309,4 @@ def test_required_var_missing_is_unknown(icinga) -> None:
 
 
 def test_checks_never_sent_data(icinga, smtp_servers) -> None:
-    assert smtp_servers.data_commands == []
+    assert not smtp_servers.data_seen

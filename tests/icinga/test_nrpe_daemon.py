@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-
-def normalise(text: str) -> str:
-    return re.sub(r"\d+(?:\.\d+)?(?:e-?\d+)?", "N", text)
+from tests.icinga.output import normalise, parts, perf_key
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +33,7 @@ def test_contrib_command_is_loaded(nrpe, plugin_paths) -> None:
     assert seen.stdout.strip() == str(plugin_paths["check_nullmailer"]), seen
 
 
-def test_local_audit_over_nrpe_is_the_plugins_output(nrpe, kit) -> None:
+def test_local_audit_over_nrpe_is_the_plugins_output(nrpe) -> None:
     """The contrib command audits this machine: its first line may mention the
     age of the queue in minutes, so a pair of runs that straddles a change is
     repeated (at most three pairs)."""
@@ -43,13 +41,13 @@ def test_local_audit_over_nrpe_is_the_plugins_output(nrpe, kit) -> None:
         over = nrpe.check_nrpe("check_nullmailer_local")
         direct = nrpe.run_as_nrpe_user(nrpe.contrib_commands["check_nullmailer_local"])
         assert direct.stdout.startswith("NULLMAILER "), direct.stdout + direct.stderr
-        first, long_lines, perf = kit.split_plugin_output(over.stdout)
-        d_first, d_long, d_perf = kit.split_plugin_output(direct.stdout)
+        first, long_lines, perf = parts(over.stdout)
+        d_first, d_long, d_perf = parts(direct.stdout)
         if first == d_first:
             break
     assert first == d_first
     assert over.returncode == direct.returncode, (over.stdout, direct.stdout)
-    assert [kit.perf_key(p) for p in perf] == [kit.perf_key(p) for p in d_perf]
+    assert [perf_key(p) for p in perf] == [perf_key(p) for p in d_perf]
     assert [normalise(x) for x in long_lines] == [normalise(x) for x in d_long]
 
 
@@ -60,17 +58,17 @@ def test_local_audit_first_line_is_short(nrpe) -> None:
 
 
 @pytest.mark.parametrize(("command", "state"), [("test_callout_good", 0), ("test_callout_tempfail", 2)])
-def test_callout_over_nrpe_keeps_first_line_long_output_and_perfdata(nrpe, kit, command, state) -> None:
+def test_callout_over_nrpe_keeps_first_line_long_output_and_perfdata(nrpe, command, state) -> None:
     over = nrpe.check_nrpe(command)
     direct = nrpe.run_as_nrpe_user(nrpe.test_commands[command])
     assert direct.returncode == state, direct.stdout + direct.stderr
     assert over.returncode == state, over.stdout
-    first, long_lines, perf = kit.split_plugin_output(over.stdout)
-    d_first, d_long, d_perf = kit.split_plugin_output(direct.stdout)
+    first, long_lines, perf = parts(over.stdout)
+    d_first, d_long, d_perf = parts(direct.stdout)
     assert first == d_first  # no timings in the first line's text
     assert len(first) <= 200
     assert len(long_lines) >= 2 and [normalise(x) for x in long_lines] == [normalise(x) for x in d_long]
-    assert [kit.perf_key(p) for p in perf] == [kit.perf_key(p) for p in d_perf]
+    assert [perf_key(p) for p in perf] == [perf_key(p) for p in d_perf]
 
 
 def test_nrpe_refuses_command_arguments(nrpe) -> None:
