@@ -36,7 +36,8 @@ def test_package_contents(built_deb) -> None:
     for name in ("check_callout", "check_nullmailer"):
         assert modes[f"./usr/lib/nagios/plugins/{name}"] == "-rwxr-xr-x"
     fields = run(["dpkg-deb", "-f", str(built_deb.deb), "Depends"]).stdout
-    assert "python3-nagiosplugin" in fields and "python3-dnspython" in fields, fields
+    for dependency in ("python3-nagiosplugin", "python3-dnspython", "python3-idna"):
+        assert dependency in fields, fields
 
 
 def test_lintian_reports_no_errors(built_deb) -> None:

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Install the Debian packages that the deployment tests (tests/deploy) need:
+# the tools that build the .deb (debhelper, dh-python, pybuild's pyproject
+# plugin), lintian, Debian's own python3-nagiosplugin and python3-dnspython
+# (the package's dependencies, so installing the .deb needs no download),
+# and nagios4-core (Nagios Core 4 and Debian's stock object templates).
+#
+# Idempotent, for Debian 12 as root. A temporary policy-rc.d keeps package
+# scripts from starting daemons (none of these ships one that starts).
+set -eu
+
+PACKAGES="debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools
+python3-wheel lintian python3-nagiosplugin python3-dnspython python3-idna nagios4-core"
+export DEBIAN_FRONTEND=noninteractive
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "install-packages: already installed: $(echo $PACKAGES)"
+else
+    policy=/usr/sbin/policy-rc.d
+    saved=""
+    if [ -e "$policy" ]; then
+        saved=$(mktemp)
+        cp -p "$policy" "$saved"
+    fi
+    restore() {
+        if [ -n "$saved" ]; then
+            mv -f "$saved" "$policy"
+            saved=""
+        else
+            rm -f "$policy"
+        fi
+    }
+    trap restore EXIT
+    trap 'restore; exit 130' INT TERM
+    printf '#!/bin/sh\n# no service starts while install-packages.sh runs\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 $missing
+    restore
+    trap - EXIT INT TERM
+    echo "install-packages: installed:$missing"
+fi
+
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+command -v dpkg-buildpackage >/dev/null
+command -v lintian >/dev/null
+test -x /usr/sbin/nagios4
+test -f /etc/nagios4/objects/templates.cfg
+/usr/bin/python3 -c 'import nagiosplugin, dns.resolver'
