@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,8 +99,6 @@ def built_deb(tmp_path_factory: pytest.TempPathFactory) -> Built:
         installed_version("pybuild-plugin-pyproject") is not None,
         "pybuild-plugin-pyproject missing (contrib/deploy/install-packages.sh)",
     )
-    import time
-
     out_dir = tmp_path_factory.mktemp("deb")
     started = time.monotonic()
     built = run(
@@ -110,7 +109,9 @@ def built_deb(tmp_path_factory: pytest.TempPathFactory) -> Built:
     assert built.returncode == 0, built.stdout + built.stderr
     debs = sorted(out_dir.glob(f"{PACKAGE}_*_all.deb"))
     assert len(debs) == 1, (debs, built.stdout)
-    return Built(debs[0], built.stdout + built.stderr, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    print(f"\nbuild-deb: {debs[0].name} in {seconds:.1f}s")
+    return Built(debs[0], built.stdout + built.stderr, seconds)
 
 
 @dataclass
@@ -148,8 +149,9 @@ def installed_package(built_deb: Built) -> Iterator[Installed]:
         yield Installed(built_deb.deb, version, result.stdout)
     finally:
         if before is None:
+            # purge: the Nagios commands in /etc/nagios-plugins/config are a conffile
             removed = run(
-                ["apt-get", "remove", "-y", "-q", "-o", "DPkg::Lock::Timeout=120", PACKAGE],
+                ["apt-get", "purge", "-y", "-q", "-o", "DPkg::Lock::Timeout=120", PACKAGE],
                 timeout=300,
                 env={**os.environ, **APT_ENV},
             )
@@ -184,9 +186,12 @@ def lab() -> Iterator:
     if _this_process_holds(lab_module.LOCK_FILE):
         yield lab_module  # up already, and torn down by its owner
         return
+    asked = time.monotonic()
     with lab_module.LabLock(timeout=LAB_LOCK_WAIT):
+        locked = time.monotonic()
         try:
             lab_module.up()
+            print(f"\nlab: lock after {locked - asked:.1f}s, up in {time.monotonic() - locked:.1f}s")
             yield lab_module
         finally:
             lab_module.down()

@@ -92,9 +92,15 @@ class Node:
             *extra,
         ]
 
-    def validate(self) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            self.argv("-C"), capture_output=True, text=True, timeout=120, env=ENV, stdin=subprocess.DEVNULL
+    def validate(self) -> subprocess.Popen:
+        """``icinga2 daemon -C``, started; ``finish`` waits for it."""
+        return subprocess.Popen(
+            self.argv("-C"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=ENV,
+            stdin=subprocess.DEVNULL,
         )
 
     def start(self, setup: str = "") -> None:
@@ -214,3 +220,12 @@ object ApiUser "{API_USER}" {{
 }}
 {extra}
 """
+
+
+def finish(proc: subprocess.Popen, timeout: float = 120) -> subprocess.CompletedProcess:
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(timeout=5)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
