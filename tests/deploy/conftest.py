@@ -169,12 +169,12 @@ def _this_process_holds(lock_file: Path) -> bool:
         text = Path("/proc/locks").read_text()
     except OSError:
         return False
+    # /proc/locks names the file as major:minor:inode (hexadecimal device numbers)
+    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[4] == str(os.getpid()):
-            inode = fields[5].rsplit(":", 1)[-1]
-            if inode == str(st.st_ino):
-                return True
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[4:6] == [str(os.getpid()), ident]:
+            return True
     return False
 
 
