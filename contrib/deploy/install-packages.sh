@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages that the deployment tests (tests/deploy) need:
-# the tools that build the .deb (debhelper, dh-python, pybuild's pyproject
+# the tools that build the .deb (build-essential, which dpkg-buildpackage
+# always checks for, debhelper, dh-python, pybuild's pyproject
 # plugin), lintian, Debian's own python3-nagiosplugin and python3-dnspython
 # (the package's dependencies, so installing the .deb needs no download),
 # and nagios4-core (Nagios Core 4 and Debian's stock object templates).
@@ -9,7 +10,7 @@
 # scripts from starting daemons (none of these ships one that starts).
 set -eu
 
-PACKAGES="debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools
+PACKAGES="build-essential debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools
 python3-wheel lintian python3-nagiosplugin python3-dnspython python3-idna nagios4-core"
 export DEBIAN_FRONTEND=noninteractive
 
