@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 from .conftest import PLUGIN_DIR, debian_version, run, source_version
 
@@ -138,9 +141,44 @@ def test_icinga_finds_the_packaged_commands(installed_package, tmp_path) -> None
         assert f"/usr/lib/nagios/plugins/check_{name}" in block[1].split("Object '", 1)[0]
 
 
+DEBIAN_OBJECTS = ("timeperiods", "contacts", "templates", "commands")
+
+
 def test_nagios_validates_with_the_packaged_commands(installed_package) -> None:
-    """Debian's own nagios4.cfg reads /etc/nagios-plugins/config: the package's
-    commands load there next to monitoring-plugins' files."""
-    result = run(["nagios4", "-v", "/etc/nagios4/nagios.cfg"], timeout=60)
+    """Debian's nagios4.cfg reads /etc/nagios-plugins/config (cfg_dir): the
+    package's commands load there, next to other packages' files, and a
+    service can use them."""
+    # Nagios reads the object files as the nagios user: not from root's tmp.
+    tmp_path = Path(tempfile.mkdtemp(prefix="ccdep-nagios-", dir="/var/tmp"))
+    tmp_path.chmod(0o755)
+    try:
+        check_packaged_commands_in_nagios(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def check_packaged_commands_in_nagios(tmp_path: Path) -> None:
+    stock = Path("/etc/nagios4/nagios.cfg").read_text()
+    assert "cfg_dir=/etc/nagios-plugins/config" in stock.splitlines()
+    objects = tmp_path / "mail.cfg"
+    objects.write_text(
+        "define host {\n use generic-host\n host_name web1.example.test\n address 192.0.2.10\n"
+        " max_check_attempts 3\n check_period 24x7\n}\n"
+        "define service {\n use generic-service\n host_name web1.example.test\n"
+        " service_description callout-example.test\n check_command check_callout_domain!example.test\n}\n"
+        "define service {\n use generic-service\n host_name web1.example.test\n"
+        " service_description nullmailer-local\n check_command check_nrpe_mail!check_nullmailer_local\n}\n"
+    )
+    main = tmp_path / "nagios.cfg"
+    main.write_text(
+        "cfg_dir=/etc/nagios-plugins/config\n"
+        + "".join(
+            f"cfg_file=/etc/nagios4/objects/{n}.cfg\n"
+            for n in ("timeperiods", "contacts", "templates", "commands")
+        )
+        + f"cfg_file={objects}\nresource_file=/etc/nagios4/resource.cfg\n"
+    )
+    result = run(["nagios4", "-v", str(main)], timeout=60)
     assert result.returncode == 0, result.stdout
     assert "Total Errors:   0" in result.stdout, result.stdout
+    assert "Checked 2 services." in result.stdout, result.stdout
