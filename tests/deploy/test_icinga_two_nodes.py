@@ -188,6 +188,15 @@ def test_local_audit_runs_on_the_agent(two_nodes) -> None:
     assert "myorigin" in res["output"] and "web1.good.test" in res["output"], res["output"]
 
 
+def test_agent_got_the_commands_through_the_global_zone(two_nodes) -> None:
+    """The agent's own configuration has no CheckCommand of ours: it came from
+    the master's zones.d/global-templates by the config sync."""
+    reply = two_nodes["agent"].api("GET", "/v1/objects/checkcommands/nullmailer")
+    attrs = reply["results"][0]["attrs"]
+    assert attrs["package"] == "_cluster", attrs["package"]
+    assert attrs["zone"] == "global-templates", attrs["zone"]
+
+
 def test_master_runs_the_remote_checks(two_nodes) -> None:
     for name in EXPECTED:
         if name.endswith("nullmailer-local"):
