@@ -76,6 +76,16 @@ object Host "web1.example.test" {{
   vars.callout_connect_timeout = 3
 }}
 
+/* Site settings from an INI file (--extra-opts) instead of host vars: the
+ * probed host and port come only from there. */
+object Host "extraopts.test" {{
+  import "mail-host"
+  check_command = "dummy"
+  address = "127.0.0.1"
+  vars.mail_domains = [ "good.test" ]
+  vars.callout_extra_opts = "check_callout@{ini}"
+}}
+
 /* An MX that accepts the connection and never answers: the plugin's own
  * -t (2 s here) ends the check, well before the CheckCommand's timeout. */
 object Host "silent.test" {{
@@ -113,7 +123,14 @@ EXPECTED_SERVICES = {
     "web1.example.test!callout-web1.example.test",
     "web1.example.test!callout-nothing",
     "silent.test!callout-silent.test",
+    "extraopts.test!callout-good.test",
 }
+
+EXTRA_OPTS_INI = """\
+[check_callout]
+hostname = 127.0.0.1
+port = {accept}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +146,10 @@ def icinga(
     (root / "etc" / "postfix").mkdir(parents=True)
     (root / "etc" / "hostname").write_text("web1.example.test\n")
     (root / "etc" / "postfix" / "main.cf").write_text(POSTFIX_MAIN_CF)
+    ini = root / "mail-checks.ini"
+    ini.write_text(EXTRA_OPTS_INI.format(accept=smtp_servers.accept))
     hosts = HOSTS.format(
+        ini=ini,
         node=NODE_NAME,
         root=root,
         dns=dns_server,
@@ -180,6 +200,17 @@ def test_callout_good_domain_is_ok(icinga) -> None:
     command = res["command"]
     assert command[command.index("-H") + 1] == "127.0.0.1", command
     assert command[command.index("-d") + 1] == "good.test", command
+
+
+def test_callout_reads_the_extra_opts_file(icinga) -> None:
+    """Only the INI file names the test server: OK means the plugin read it."""
+    res = result(icinga, "extraopts.test!callout-good.test")
+    command = res["command"]
+    extra = [arg for arg in command if arg.startswith("--extra-opts")]
+    assert extra and extra[0].startswith("--extra-opts=check_callout@"), command
+    assert "-H" not in command and "-p" not in command, command
+    assert res["state"] == 0, res["output"]
+    assert res["output"].startswith("CALLOUT OK - postmaster@good.test: [127.0.0.1] accepts"), res["output"]
 
 
 def test_callout_451_is_critical(icinga) -> None:
