@@ -21,7 +21,7 @@ EXPECTED_FILES = {
     "./usr/share/icinga2/include/plugins-contrib.d/mail-callout-checks.conf",
     "./etc/nagios-plugins/config/mail-callout-checks.cfg",
     "./usr/share/doc/mail-callout-checks/examples/nrpe.cfg",
-    "./usr/share/doc/mail-callout-checks/examples/sudoers.example",
+    "./usr/share/doc/mail-callout-checks/examples/sudoers.d/check_nullmailer",
     "./usr/share/doc/mail-callout-checks/copyright",
 }
 
