@@ -84,6 +84,7 @@ object Host "extraopts.test" {{
   address = "127.0.0.1"
   vars.mail_domains = [ "good.test" ]
   vars.callout_extra_opts = "check_callout@{ini}"
+  vars.callout_receiver = [ "exim", "postfix" ]
 }}
 
 /* An MX that accepts the connection and never answers: the plugin's own
@@ -209,6 +210,8 @@ def test_callout_reads_the_extra_opts_file(icinga) -> None:
     extra = [arg for arg in command if arg.startswith("--extra-opts")]
     assert extra and extra[0].startswith("--extra-opts=check_callout@"), command
     assert "-H" not in command and "-p" not in command, command
+    receivers = [command[i + 1] for i, arg in enumerate(command) if arg == "--receiver"]
+    assert receivers == ["exim", "postfix"], command
     assert res["state"] == 0, res["output"]
     assert res["output"].startswith("CALLOUT OK - postmaster@good.test: [127.0.0.1] accepts"), res["output"]
 
