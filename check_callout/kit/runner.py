@@ -1,9 +1,24 @@
 """Running a plugin: one UNKNOWN line for every early failure, and nagiosplugin's check
 loop with the suite's output format and a SIGALRM backstop.
+
+Whatever happens, the process ends with exit 0-3 and, where stdout can still take it,
+one well-formed first line:
+
+- every byte of output passes :func:`emit`: bidirectional controls and other control
+  characters are dropped, and characters the output encoding cannot hold are written
+  as ``\\uXXXX`` (a Latin-1 or ASCII locale never crashes the line);
+- SIGTERM, SIGHUP and SIGINT before the result is written give
+  ``NAME UNKNOWN - interrupted by SIGTERM ...`` and exit 3; once the result is being
+  written they are ignored, so a line is never cut or doubled;
+- stdout that cannot be written (``/dev/full``, a closed pipe) gives exit 3 without a
+  traceback (one short line on stderr);
+- with ``-vvv`` a traceback follows the first line, never precedes it.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 
 TYPE_CHECKING = False
@@ -12,18 +27,136 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 UNKNOWN = 3
+SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+
+# Bidirectional controls (LRE..RLO, LRI..PDI, LRM, RLM, ALM) and every control character
+# but the newline: none of them may reach a monitoring system's screen.
+_NEVER = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 class UsageError(Exception):
     """A bad command line or bad input value: the plugin ends UNKNOWN."""
 
 
+class Interrupted(BaseException):
+    """A terminating signal arrived before the result was written (not an ``Exception``:
+    no ``except Exception`` on the way may swallow it)."""
+
+    def __init__(self, signame: str) -> None:
+        super().__init__(signame)
+        self.signame = signame
+
+
+class _Output:
+    """The state of stdout for this run: whether the result has begun, and why it could
+    not be written (empty while it can)."""
+
+    started = False
+    broken = ""
+
+
+def emit(text: str) -> None:
+    """Write plugin output: no control or bidi characters, and only characters the
+    stream's encoding can hold (others as ``\\uXXXX``)."""
+    _Output.started = True
+    text = _NEVER.sub("", text)
+    stream = sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    except LookupError:
+        text = text.encode("ascii", "backslashreplace").decode("ascii")
+    if _Output.broken:
+        return
+    try:
+        stream.write(text)
+    except (OSError, ValueError) as exc:  # a full disk, a closed pipe: nothing more to say
+        _Output.broken = f"{type(exc).__name__}: {exc}"
+        _drop_stdout()
+
+
+class _Marked:
+    """The stream nagiosplugin prints its result to: through :func:`emit`."""
+
+    def write(self, text: str) -> int:
+        emit(text)
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def fail_unknown(name: str, reason: str) -> NoReturn:
     """Print ``NAME UNKNOWN - reason`` and exit 3."""
+    _unknown_line(name, reason)
+    sys.exit(UNKNOWN)
+
+
+def _unknown_line(name: str, reason: str) -> None:
     from check_callout.kit.text import sanitize
 
-    print(f"{name.upper()} UNKNOWN - {sanitize(reason, 300)}")
-    sys.exit(UNKNOWN)
+    emit(f"{name.upper()} UNKNOWN - {sanitize(reason, 300)}\n")
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    import signal
+
+    if _Output.started:
+        return  # the result is being written: let it finish whole
+    for signame in SIGNALS:
+        signal.signal(getattr(signal, signame), signal.SIG_IGN)  # one line, not two
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _install_signals() -> dict[int, Any]:
+    import signal
+
+    previous: dict[int, Any] = {}
+    for signame in SIGNALS:
+        number = getattr(signal, signame)
+        try:
+            previous[number] = signal.signal(number, _on_signal)
+        except (ValueError, OSError):  # not the main thread (tests), or not allowed
+            pass
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    import signal
+
+    for number, handler in previous.items():
+        try:
+            signal.signal(number, handler)
+        except (ValueError, OSError, TypeError):
+            pass
+
+
+def _finish(code: object) -> NoReturn:
+    """Flush stdout and exit; output that cannot be written makes the run UNKNOWN (3)."""
+    if not _Output.broken:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError) as exc:
+            _Output.broken = f"{type(exc).__name__}: {exc}"
+            _drop_stdout()
+    if not _Output.broken:
+        raise SystemExit(code)
+    try:
+        sys.stderr.write(f"stdout not writable ({_Output.broken}); exit 3\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(UNKNOWN)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that nothing tries again at interpreter exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def plugin_main(
@@ -37,29 +170,63 @@ def plugin_main(
     UsageError), run, and turn every failure into one UNKNOWN line (exit 3)."""
     import time
 
-    from check_callout.kit.cli import check_argv, verbosity_of
+    from check_callout.kit.cli import check_argv
 
     start = time.monotonic()
+    _Output.started, _Output.broken = False, ""
+    previous = _install_signals()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        check_argv(argv)
-        parser = build_parser()
-        if any(a.startswith("--extra-opts") for a in argv):
-            from check_callout.kit import extra_opts
-
-            argv = extra_opts.expand(argv, parser.prog)
+        try:
             check_argv(argv)
-        run(settle(parser.parse_args(argv)), start)
-    except UsageError as exc:
-        fail_unknown(name, str(exc))
-    except SystemExit:
-        raise
-    except Exception as exc:  # the last line of defence: a plugin line, never a traceback
-        if verbosity_of(argv) >= 3:
-            import traceback
+            parser = build_parser()
+            if any(a.startswith("--extra-opts") for a in argv):
+                from check_callout.kit import extra_opts
 
-            traceback.print_exc(file=sys.stdout)
-        fail_unknown(name, f"internal error: {type(exc).__name__}: {exc}")
+                argv = extra_opts.expand(argv, parser.prog)
+                check_argv(argv)
+            run(settle(parser.parse_args(argv)), start)
+        except UsageError as exc:
+            fail_unknown(name, str(exc))
+        except SystemExit:
+            raise
+        except Interrupted as exc:
+            _unknown_line(name, f"interrupted by {exc.signame} before a result: nothing was judged")
+            _traceback_after(argv)
+            raise SystemExit(UNKNOWN) from None
+        except Exception as exc:  # the last line of defence: a plugin line, never a traceback first
+            _unknown_line(name, _internal(exc))
+            _traceback_after(argv)
+            raise SystemExit(UNKNOWN) from None
+    except SystemExit as done:
+        _finish(done.code)
+    except Interrupted as exc:  # arrived while an error was being handled
+        if not _Output.started:
+            _unknown_line(name, f"interrupted by {exc.signame} before a result: nothing was judged")
+        _finish(UNKNOWN)
+    finally:
+        _restore_signals(previous)
+
+
+def _internal(exc: Exception) -> str:
+    try:
+        import nagiosplugin
+
+        if isinstance(exc, nagiosplugin.Timeout):
+            return f"no result within -t (stopped after {exc})"
+    except ImportError:
+        pass
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _traceback_after(argv: Sequence[str]) -> None:
+    """With -vvv, the traceback: after the first line, as long output."""
+    from check_callout.kit.cli import verbosity_of
+
+    if verbosity_of(argv) >= 3:
+        import traceback
+
+        emit("".join(traceback.format_exc()))
 
 
 def execute(check: Any, verbose: int, timeout: float) -> NoReturn:
@@ -85,5 +252,6 @@ def execute(check: Any, verbose: int, timeout: float) -> NoReturn:
     nagiosplugin.Runtime.instance = None  # a fresh runtime per run (tests run in-process too)
     runtime = nagiosplugin.Runtime()
     runtime.output = LongOutput(runtime.logchan)
+    runtime.stdout = _Marked()
     check.main(verbose=verbose, timeout=int(timeout) + 1)
     raise SystemExit(3)  # not reached: main() exits

@@ -12,6 +12,9 @@ import re
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f|\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"\s+")
+# bidirectional controls (embeddings, overrides, isolates, marks): a server could turn the
+# rest of a status line around on an operator's screen; they are dropped, not shown
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:@\[\]-]")
 
 
@@ -23,12 +26,13 @@ def decode(data: bytes) -> str:
 def sanitize(text: str | bytes, limit: int = 200) -> str:
     """Return ``text`` as one printable line of at most ``limit`` characters.
 
-    ANSI escape sequences are dropped, other control characters and ``|`` become
-    spaces or ``/``, runs of white space collapse to one space.
+    ANSI escape sequences and bidirectional controls are dropped, other control
+    characters and ``|`` become spaces or ``/``, runs of white space collapse to one space.
     """
     if isinstance(text, bytes):
         text = decode(text)
     text = _ANSI.sub("", text)
+    text = _BIDI.sub("", text)
     text = text.replace("|", "/")
     text = _UNSAFE.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()

@@ -1,0 +1,117 @@
+"""A plugin as a running process the test can poke: signals, odd stdout, odd
+environments; and fake system tools (a ``postqueue`` that hangs, is denied, or prints a
+million lines) put first in ``PATH``.
+
+Every process started here is waited for with a bound and killed by its process
+group (its own session) when the bound passes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.hostile import ROOT, _wait_for_close
+
+MODULES = {"CALLOUT": "check_callout.plugin", "NULLMAILER": "check_nullmailer.plugin"}
+
+
+def plugin_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("PYTHONIOENCODING", None)
+    env.update(extra)
+    return env
+
+
+def start(
+    name: str, args: list[str], env: dict[str, str] | None = None, stdout: object = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """Start a plugin (``CALLOUT`` or ``NULLMAILER``) in a session of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", MODULES[name], *args],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env or plugin_env(),
+        cwd=str(ROOT),
+        start_new_session=True,
+    )
+
+
+def finish(proc: subprocess.Popen[bytes], limit: float = 20.0) -> tuple[int, bytes, bytes]:
+    """Wait at most ``limit`` s (then kill the group); exit code, stdout, stderr."""
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=10)
+        raise AssertionError(f"still running after {limit} s: {out!r} {err!r}") from None
+    return proc.returncode, out or b"", err or b""
+
+
+def noticed_tarpit(connected: threading.Event) -> Callable[[object], None]:
+    """A server script that accepts, says nothing, and tells the test it was reached."""
+
+    def script(conn: object) -> None:
+        connected.set()
+        _wait_for_close(conn, 10)  # type: ignore[arg-type]
+
+    return script
+
+
+# --------------------------------------------------------------------------- fake tools
+
+POSTQUEUE_SCRIPTS = {
+    # a stuck showq: never answers (exec: the shell's own PID is the sleeper)
+    "hangs": "#!/bin/sh\nexec sleep 30\n",
+    # what postqueue says to a user it does not let read the queue
+    "denied": (
+        "#!/bin/sh\necho 'postqueue: fatal: open /etc/postfix/main.cf: Permission denied' >&2\nexit 1\n"
+    ),
+    # what postqueue says when the mail system is down
+    "down": (
+        "#!/bin/sh\necho 'postqueue: fatal: Queue report unavailable - mail system is down' >&2\nexit 69\n"
+    ),
+    "empty": "#!/bin/sh\nexit 0\n",
+}
+
+# one deferred message a line, as postqueue -j prints it, COUNT times (awk: no Python start-up)
+MILLION = r"""#!/bin/sh
+exec awk -v n="${CCHL_LINES:-1000000}" 'BEGIN {
+  head = "{\"queue_name\": \"deferred\", \"queue_id\": \"Q%07d\", \"arrival_time\": 1700000000, "
+  head = head "\"message_size\": 321, \"sender\": \"www-data@web1.example.test\", "
+  tail = "\"recipients\": [{\"address\": \"user@example.net\", \"delay_reason\": "
+  tail = tail "\"host mx.example.net[192.0.2.25] said: 451 4.7.1 Sender verify failed\"}]}\n"
+  for (i = 0; i < n; i++)
+    printf head tail, i
+}'
+"""
+
+
+def fake_tool(directory: Path, name: str, script: str) -> Path:
+    """Write an executable ``name`` into ``directory`` (to be put first in PATH)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(script)
+    path.chmod(0o755)
+    return path
+
+
+def postfix_root(directory: Path, main_cf: str = "") -> Path:
+    """A minimal Postfix configuration directory (``--postfix-config``)."""
+    conf = directory / "postfix"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "main.cf").write_text(
+        main_cf
+        or (
+            "myhostname = web1.example.test\nmydomain = example.test\nmyorigin = $mydomain\n"
+            "inet_interfaces = loopback-only\nmynetworks = 127.0.0.0/8\n"
+        )
+    )
+    (conf / "master.cf").write_text("smtp      inet  n       -       y       -       -       smtpd\n")
+    return conf
