@@ -37,6 +37,8 @@ class TLSInfo:
 
 
 def tls_info(sock: Any, server_name: str | None) -> TLSInfo:
+    """The facts of an established TLS connection.  Never raises: what cannot be
+    described stays empty (a finding of the dialogue must never be lost to this)."""
     info = TLSInfo()
     try:
         info.version = sock.version() or ""
@@ -46,43 +48,26 @@ def tls_info(sock: Any, server_name: str | None) -> TLSInfo:
     except (OSError, ValueError):
         return info
     if der:
-        _decode_cert(der, info, server_name)
+        try:
+            _decode_cert(der, info, server_name)
+        except Exception:  # a certificate this reader does not understand: facts stay empty
+            pass
     return info
 
 
 def _decode_cert(der: bytes, info: TLSInfo, server_name: str | None) -> None:
-    """Read expiry and names from the peer certificate (facts for long output)."""
-    import os
-    import ssl
-    import tempfile
+    """Read expiry and names from the peer certificate (facts for long output), in
+    memory: no code path may need a writable file system."""
+    from check_callout.net.x509 import parse
 
-    decoder = getattr(getattr(ssl, "_ssl", None), "_test_decode_cert", None)
-    if decoder is None:
-        return
-    fd, path = tempfile.mkstemp(suffix=".pem")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(ssl.DER_cert_to_PEM_cert(der))
-        cert = decoder(path)
-    except Exception:
-        return
-    finally:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-    info.names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
-    subject = dict(item[0] for item in cert.get("subject", ()) if item)
-    info.subject = sanitize(str(subject.get("commonName", "")), 80)
+    cert = parse(der)
+    info.names = [sanitize(name, 80) for name in cert.dns_names[:50]]
+    info.subject = sanitize(cert.common_name, 80)
     if not info.names and info.subject:
         info.names = [info.subject]
-    info.not_after = str(cert.get("notAfter", ""))
-    if info.not_after:
-        try:
-            expires = ssl.cert_time_to_seconds(info.not_after)
-            info.days_left = int((expires - time.time()) // 86400)
-        except ValueError:
-            pass
+    info.not_after = cert.not_after_text
+    if cert.not_after is not None:
+        info.days_left = int((cert.not_after - time.time()) // 86400)
     if server_name:
         info.name_match = any(_name_matches(pattern, server_name) for pattern in info.names)
 

@@ -115,3 +115,55 @@ def postfix_root(directory: Path, main_cf: str = "") -> Path:
     )
     (conf / "master.cf").write_text("smtp      inet  n       -       y       -       -       smtpd\n")
     return conf
+
+
+# --------------------------------------------------------------------------- a read-only /tmp
+
+NOBODY = ("--reuid", "nobody", "--regid", "nogroup", "--clear-groups")
+
+
+def _runs_as_nobody(python: str, pythonpath: str) -> bool:
+    probe = subprocess.run(
+        ["setpriv", *NOBODY, "env", f"PYTHONPATH={pythonpath}", python, "-c", "import nagiosplugin, dns"],
+        capture_output=True,
+        timeout=30,
+        cwd="/",
+    )
+    return probe.returncode == 0
+
+
+def unprivileged_python() -> tuple[str, str] | None:
+    """An interpreter and PYTHONPATH with which ``nobody`` can run the plugins: the
+    test's own, or the system's with the test's site-packages when the own one lies
+    where ``nobody`` cannot read."""
+    import sysconfig
+
+    if os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists() or not Path("/usr/bin/unshare").exists():
+        return None
+    site = sysconfig.get_paths()["purelib"]
+    tag = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for python, path in ((sys.executable, str(ROOT)), (f"/usr/bin/{tag}", f"{ROOT}:{site}")):
+        if Path(python).exists() and _runs_as_nobody(python, path):
+            return python, path
+    return None
+
+
+def run_readonly_tmp(
+    python: tuple[str, str], module: str, args: list[str], limit: float = 30.0
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m module args`` as ``nobody`` in a private mount namespace where
+    /tmp and /var/tmp are read-only (empty tmpfs) and the working directory is /: no
+    temporary directory is usable, as under systemd's ``ProtectSystem=strict``."""
+    interpreter, pythonpath = python
+    script = (
+        "mount -t tmpfs -o ro,size=64k cchl-ro-tmp /tmp && "
+        "mount -t tmpfs -o ro,size=64k cchl-ro-tmp /var/tmp && cd / && "
+        f'exec setpriv {" ".join(NOBODY)} env -u TMPDIR PYTHONPATH="$0" "$@"'
+    )
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, pythonpath, interpreter]
+        + ["-m", module, *args],
+        capture_output=True,
+        timeout=limit,
+        stdin=subprocess.DEVNULL,
+    )
