@@ -100,11 +100,24 @@ class Settings(namedtuple("Settings", "senders callout policy warning critical t
     __slots__ = ()
 
 
-def default_helo() -> str:
-    """This host's fully qualified name, without a slow lookup when the name has a dot."""
+OWN_NAME_WAIT = 1.0  # seconds at most for this host's own name (then the stated default)
+
+
+def default_helo(timeout: float = 10.0) -> str:
+    """This host's fully qualified name, for EHLO when ``--helo`` is not given.
+
+    The host name when it has a dot (no lookup); otherwise the resolver's fully
+    qualified name for it, looked up for at most ``OWN_NAME_WAIT`` s and a tenth of
+    ``-t``: with the system resolver down ``getfqdn()`` blocks ~10 s.  A lookup that is
+    slow or finds nothing leaves the stated default, the host name as it is (or
+    ``localhost`` when it has none): the check's time is for the callouts.
+    """
+    from check_callout.kit.parallel import call_within
+
     name = socket.gethostname()
     if "." not in name:
-        name = socket.getfqdn(name)
+        wait = min(OWN_NAME_WAIT, timeout / 10)
+        name = call_within(lambda: socket.getfqdn(name), wait, name)
     return name or "localhost"
 
 
@@ -138,7 +151,7 @@ def from_arguments(args: object) -> Settings:
     check_nameserver(a.nameserver)
     callout = CalloutSettings(
         port=a.port,
-        helo=a.helo or default_helo(),
+        helo=a.helo or default_helo(a.timeout),
         mail_from=a.mail_from,
         starttls=a.starttls,
         timeout=min(DEFAULT_TIMEOUT, a.timeout),

@@ -59,14 +59,19 @@ def local_hostname(root: str) -> tuple[str, str]:
 def canonical_name(root: str, host: str) -> str:
     """``host`` as the resolver's canonical name (``getaddrinfo`` with AI_CANONNAME), as
     msmtp's ``%C`` and OpenSMTPD's default host name are; ``host`` itself when that
-    fails or when reading a foreign root (its resolver is not this process's)."""
+    fails, takes over a second, or when reading a foreign root (its resolver is not this
+    process's)."""
+    from check_callout.kit.parallel import call_within
+    from check_callout.settings import OWN_NAME_WAIT
+
     if is_foreign_root(root) or not host:
         return host
-    try:
+
+    def lookup() -> str:  # bounded: a dead resolver must not eat the check's time
         found = socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
-    except (OSError, UnicodeError):
-        return host
-    return (found[0][3] if found and found[0][3] else host).rstrip(".")
+        return (found[0][3] if found and found[0][3] else host).rstrip(".")
+
+    return call_within(lookup, OWN_NAME_WAIT, host)
 
 
 def mailname(root: str) -> str | None:

@@ -96,6 +96,6 @@ def from_arguments(a: object) -> Settings:
         allow_inbound=a.allow_inbound, families=a.families, mta=a.mta, postfix_config=a.postfix_config,
         exim_config=a.exim_config, root=a.root or "/", allow_listen=a.allow_listen, sudo=a.sudo,
         origin=origin, sender=a.sender, queue_warning=a.queue_warning, queue_critical=a.queue_critical,
-        nameserver=a.nameserver, dns_port=a.dns_port, port=a.port, helo=a.helo or default_helo(),
+        nameserver=a.nameserver, dns_port=a.dns_port, port=a.port, helo=a.helo or default_helo(a.timeout),
         starttls=a.starttls, timeout=a.timeout, connect_timeout=a.connect_timeout, verbose=a.verbose,
     )  # fmt: skip

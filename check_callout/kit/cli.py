@@ -150,7 +150,11 @@ def add_port_option(group: Any) -> None:
 
 def add_smtp_options(group: Any) -> None:
     """``--helo`` and ``--no-starttls``: how the plugin introduces itself."""
-    group.add_argument("--helo", metavar="NAME", help="EHLO/HELO name (default: this host's FQDN)")
+    group.add_argument(
+        "--helo",
+        metavar="NAME",
+        help="EHLO/HELO name (default: this host's FQDN; the bare host name when its lookup takes over 1 s)",
+    )
     group.add_argument(
         "--no-starttls", dest="starttls", action="store_false", help="do not use STARTTLS even when offered"
     )

@@ -61,3 +61,10 @@ def run_parallel(
     for key in jobs:
         results.setdefault(key, Unfinished("no answer before the check's time ran out"))
     return results
+
+
+def call_within(job: Callable[[], T], seconds: float, default: T) -> T:
+    """``job()``'s result, or ``default`` when it fails or takes longer than ``seconds``
+    (a blocking system call, such as the resolver's, is left behind in a daemon thread)."""
+    result = run_parallel({0: job}, time.monotonic() + max(0.0, seconds), workers=1)[0]
+    return default if isinstance(result, BaseException) else result  # type: ignore[return-value]

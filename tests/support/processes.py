@@ -167,3 +167,58 @@ def run_readonly_tmp(
         timeout=limit,
         stdin=subprocess.DEVNULL,
     )
+
+
+# --------------------------------------------------------------------------- a hanging resolver
+
+BLACKHOLE = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open(sys.argv[1], "w").close()
+s.settimeout(0.5)
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    try:
+        s.recv(4096)  # every question is read and never answered
+    except socket.timeout:
+        pass
+"""
+
+HANGING_DNS = """
+ip link set lo up && hostname cchl-web1 || exit 97
+mount --bind "$0/resolv.conf" /etc/resolv.conf && mount --bind "$0/hosts" /etc/hosts || exit 98
+mount --bind "$0/nsswitch.conf" /etc/nsswitch.conf || exit 98
+"$1" -c "$BLACKHOLE" "$0/ready" & hole=$!
+for i in $(seq 50); do [ -e "$0/ready" ] && break; sleep 0.1; done
+"$@"; rc=$?
+kill "$hole"
+exit $rc
+"""
+
+
+def run_with_hanging_resolver(
+    directory: Path, argv: list[str], limit: float = 40.0
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    """Run ``argv`` (an interpreter first) in throwaway network, mount and UTS namespaces:
+    the host is called ``cchl-web1`` (no dot, so its FQDN needs a lookup), /etc/hosts
+    knows only localhost and the only name server, on 127.0.0.1:53, reads every
+    question and never answers (as a dead local resolver does).  Returns the process
+    and its wall time."""
+    import time
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+    (directory / "hosts").write_text("127.0.0.1 localhost\n")
+    (directory / "nsswitch.conf").write_text("hosts: files dns\n")
+    start = time.monotonic()
+    done = subprocess.run(
+        ["unshare", "--net", "--mount", "--uts", "--propagation", "private", "sh", "-c", HANGING_DNS]
+        + [str(directory), *argv],
+        capture_output=True,
+        timeout=limit,
+        stdin=subprocess.DEVNULL,
+        env=dict(plugin_env(), BLACKHOLE=BLACKHOLE),
+        cwd=str(ROOT),
+    )
+    return done, time.monotonic() - start
