@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 
 MAX_FILE = 1024 * 1024  # configuration files larger than this are read only in part
 COMMAND_TIMEOUT = 10.0
@@ -105,6 +106,90 @@ def run_command(argv: list[str], deadline: float | None, sudo: bool = False) -> 
     )
     decode = lambda data: data.decode("utf-8", errors="replace")  # noqa: E731
     return proc.returncode, decode(proc.stdout), decode(proc.stderr)
+
+
+MAX_LINE = 64 * 1024  # a longer output line is cut (and counted as one line)
+MAX_STDERR = 16 * 1024
+
+
+class Streamed:
+    """What :func:`stream_lines` saw: exit status (None when it stopped the tool), lines
+    handed on, whether it stopped at ``max_lines``, and the end of stderr."""
+
+    __slots__ = ("returncode", "lines", "capped", "stderr")
+
+    def __init__(self) -> None:
+        self.returncode: int | None = None
+        self.lines = 0
+        self.capped = False
+        self.stderr = ""
+
+
+def stream_lines(
+    argv: list[str], deadline: float | None, on_line: Callable[[str], None], max_lines: int
+) -> Streamed:
+    """Run a local tool and hand each stdout line to ``on_line`` as it arrives, never
+    holding more than one read and one line in memory; the tool is stopped after
+    ``max_lines`` lines.  Bounded by ``deadline`` like :func:`run_command`: raises
+    ``subprocess.TimeoutExpired`` (the tool killed) or OSError."""
+    import selectors
+
+    timeout = COMMAND_TIMEOUT
+    if deadline is not None:
+        timeout = max(0.1, min(timeout, deadline - time.monotonic()))
+    end = time.monotonic() + timeout
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C"},
+    )
+    result = Streamed()
+    err = b""
+    partial = b""
+    try:
+        with selectors.DefaultSelector() as selector:
+            assert proc.stdout is not None and proc.stderr is not None
+            for pipe in (proc.stdout, proc.stderr):
+                os.set_blocking(pipe.fileno(), False)
+                selector.register(pipe, selectors.EVENT_READ)
+            open_pipes = 2
+            while open_pipes and not result.capped:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired(argv, timeout)
+                for key, _ in selector.select(min(left, 1.0)):
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fileobj)
+                        open_pipes -= 1
+                        continue
+                    if key.fileobj is proc.stderr:
+                        err = (err + chunk)[-MAX_STDERR:]
+                        continue
+                    lines = (partial + chunk).split(b"\n")
+                    partial = lines.pop()[:MAX_LINE]
+                    for line in lines:
+                        on_line(line[:MAX_LINE].decode("utf-8", errors="replace"))
+                        result.lines += 1
+                        if result.lines >= max_lines:
+                            result.capped = True
+                            break
+        if partial and not result.capped:
+            on_line(partial.decode("utf-8", errors="replace"))
+            result.lines += 1
+        if not result.capped:
+            result.returncode = proc.wait(timeout=max(0.1, end - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    result.stderr = err.decode("utf-8", errors="replace")
+    return result
 
 
 def find_tool(names: tuple[str, ...]) -> str | None:

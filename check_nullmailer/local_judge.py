@@ -136,9 +136,10 @@ class CalloutQueueContext(nagiosplugin.Context):
         count = queue.callout_deferred or 0
         if count:
             age = age_words(queue.oldest_callout)
+            least = "at least " if queue.capped else ""
             return self.result_cls(
                 nagiosplugin.Critical,
-                f"{plural(count, 'queued message')} deferred by sender verify callouts (oldest {age})",
+                f"{least}{plural(count, 'queued message')} deferred by sender verify callouts (oldest {age})",
                 metric,
             )
         return self.result_cls(nagiosplugin.Ok, None, metric)
@@ -153,8 +154,9 @@ class DeferredContext(nagiosplugin.ScalarContext):
         if result.state != nagiosplugin.Ok:
             queue = resource.queue  # the LocalAudit's measured queue
             age = f", oldest {age_words(queue.oldest_deferred)}" if queue is not None else ""
+            least = "at least " if queue is not None and queue.capped else ""
             return self.result_cls(
-                result.state, f"{plural(metric.value, 'deferred message')} in the queue{age}", metric
+                result.state, f"{least}{plural(metric.value, 'deferred message')} in the queue{age}", metric
             )
         return result
 
@@ -163,23 +165,42 @@ class DeferredContext(nagiosplugin.ScalarContext):
 _MTA_DOWN = re.compile(r"mail system is down|not running|malformed showq", re.IGNORECASE)
 # A queue closed to the monitoring user is a part not seen: UNKNOWN, with the grant.
 _NO_ACCESS = re.compile(r"permission denied|--sudo|install contrib/sudoers|is closed to", re.IGNORECASE)
+# Queues this check does not read by design (said in the long output, not judged): a
+# foreign --root whose queue this host's tools cannot see, an MTA without a queue reader.
+_NOT_READ_BY_DESIGN = re.compile(r"under another root is not read|queue is not supported", re.IGNORECASE)
+
+
+def queue_unread_state(reason: str) -> tuple[int, str]:
+    """The state and words for a queue that was not read (docs/never-blind.md); never OK
+    when the check was asked to read it and could not.
+
+    - closed to the monitoring user: UNKNOWN, with what to grant (the check's own
+      access is what needs fixing);
+    - the MTA is stopped: WARNING, a finding (nothing leaves the host);
+    - any other failure (a tool that hangs, is missing or fails): WARNING, the check
+      cannot tell whether mail is stuck.  Not UNKNOWN: the other parts of --local were
+      seen, and an UNKNOWN part would outrank (in the exit code) a CRITICAL finding
+      such as an open relay or an origin that receivers reject.
+    """
+    if not reason:
+        return OK, "queue: not read (no MTA found)"
+    if _MTA_DOWN.search(reason):
+        return WARNING, f"queue: the MTA is not running ({reason})"
+    if _NO_ACCESS.search(reason):
+        return UNKNOWN, f"queue: cannot read it: {reason}"
+    if _NOT_READ_BY_DESIGN.search(reason):
+        return OK, f"queue: not read ({reason})"
+    return WARNING, f"queue: could not read it, cannot tell whether mail is stuck ({reason})"
 
 
 class QueueUnreadContext(nagiosplugin.Context):
-    """A queue that was not read: the MTA is down (WARNING), closed to this user
-    (UNKNOWN, with what to grant), or it was skipped."""
+    """A queue that was not read: closed to this user (UNKNOWN), could not look or the
+    MTA is down (WARNING), or not read by design (said, not judged)."""
 
     def __init__(self) -> None:
         super().__init__("queue_unread")
 
     def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
         unread: QueueUnread = metric.value
-        if not unread.reason:
-            return self.result_cls(to_nagios(OK), "queue: skipped (no MTA found)", metric)
-        if _MTA_DOWN.search(unread.reason):
-            return self.result_cls(
-                to_nagios(WARNING), f"queue: the MTA is not running ({unread.reason})", metric
-            )
-        if _NO_ACCESS.search(unread.reason):
-            return self.result_cls(to_nagios(UNKNOWN), f"queue: cannot read it: {unread.reason}", metric)
-        return self.result_cls(to_nagios(OK), f"queue: skipped ({unread.reason})", metric)
+        state, words = queue_unread_state(unread.reason)
+        return self.result_cls(to_nagios(state), words, metric)

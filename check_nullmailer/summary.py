@@ -90,6 +90,7 @@ class NullmailerSummary(nagiosplugin.Summary):
                     if queue is None:
                         continue
                     called = "not known" if queue.callout_deferred is None else queue.callout_deferred
+                    called = f"at least {called}" if queue.capped and queue.callout_deferred else called
                     oldest = f" (oldest {age(queue.oldest_deferred)})" if queue.deferred else ""
                     state = max(
                         (
@@ -99,9 +100,10 @@ class NullmailerSummary(nagiosplugin.Summary):
                         ),
                         default=result.state,
                     )
+                    least = "at least " if queue.capped else ""
                     lines.append(
-                        f"[{state}] queue ({queue.source}): {plural(queue.messages, 'message')}, "
-                        f"{queue.deferred} deferred{oldest}, "
+                        f"[{state}] queue ({queue.source}): {least}{plural(queue.messages, 'message')}, "
+                        f"{least}{queue.deferred} deferred{oldest}, "
                         f"by callouts: {called}"
                     )
                     lines.extend(f"  {example}" for example in queue.examples)

@@ -93,13 +93,18 @@ def test_suggested_domain_is_the_parent_unless_it_is_a_bare_tld():
 @pytest.mark.parametrize(
     "reason, state, words",
     [
-        ("", nagiosplugin.Ok, "queue: skipped (no MTA found)"),
+        ("", nagiosplugin.Ok, "queue: not read (no MTA found)"),
         (
             "postqueue: fatal: Queue report unavailable - mail system is down",
             nagiosplugin.Warn,
             "queue: the MTA is not running",
         ),
-        ("exim not found", nagiosplugin.Ok, "queue: skipped (exim not found)"),
+        # asked to read the queue and could not: never OK (issue 13, item 3)
+        ("exim not found", nagiosplugin.Warn, "queue: could not read it"),
+        ("postqueue -j did not answer in time", nagiosplugin.Warn, "queue: could not read it"),
+        # closed to the monitoring user: UNKNOWN with the grant (the --sudo rule)
+        ("postqueue -j: postqueue: fatal: Permission denied", nagiosplugin.Unknown, "queue: cannot read it"),
+        ("the Exim queue under another root is not read", nagiosplugin.Ok, "queue: not read"),
     ],
 )
 def test_an_unread_queue(reason, state, words):

@@ -14,7 +14,7 @@ commands, and its start-up is not dominated by imports the way check_callout's i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from check_callout.kit.text import sanitize
@@ -103,22 +103,37 @@ class QueueReport:
     oldest_callout: float = 0.0
     examples: list[str] = field(default_factory=list)  # a few callout deferral texts
     notes: list[str] = field(default_factory=list)
+    capped: bool = False  # reading stopped at MAX_MESSAGES: the counts are lower bounds
 
 
 class QueueUnavailable(Exception):
     """The queue could not be read (tool missing, mail system down, no permission)."""
 
 
-def summarize(messages: list[QueuedMessage], source: str, reasons_known: bool = True) -> QueueReport:
-    report = QueueReport(source, messages=len(messages))
-    if not reasons_known:
-        report.callout_deferred = None
+def summarize(messages: Iterable[QueuedMessage], source: str, reasons_known: bool = True) -> QueueReport:
+    tally = Tally(source, reasons_known)
     for msg in messages:
+        tally.add(msg)
+    return tally.report
+
+
+class Tally:
+    """A queue report counted one message at a time (a big queue is never held whole)."""
+
+    def __init__(self, source: str, reasons_known: bool = True) -> None:
+        self.report = QueueReport(source)
+        self.reasons_known = reasons_known
+        if not reasons_known:
+            self.report.callout_deferred = None
+
+    def add(self, msg: QueuedMessage) -> None:
+        report = self.report
+        report.messages += 1
         if not msg.deferred:
-            continue
+            return
         report.deferred += 1
         report.oldest_deferred = max(report.oldest_deferred, msg.age or 0.0)
-        if reasons_known and msg.callout:
+        if self.reasons_known and msg.callout:
             report.callout_deferred = (report.callout_deferred or 0) + 1
             report.oldest_callout = max(report.oldest_callout, msg.age or 0.0)
             reason = next(r for r in msg.reasons if CALLOUT_RE.search(r))
@@ -126,7 +141,6 @@ def summarize(messages: list[QueuedMessage], source: str, reasons_known: bool = 
                 report.examples.append(
                     f"{msg.queue_id} from <{sanitize(msg.sender, 80)}>: {sanitize(reason, 160)}"
                 )
-    return report
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""The Postfix queue: ``postqueue -j`` (one JSON object a message), counted and classified."""
+"""The Postfix queue: ``postqueue -j`` (one JSON object a message), counted and classified
+as the lines arrive: a queue of a million messages is never held in memory, and reading
+stops at ``MAX_MESSAGES`` (the counts are then lower bounds: "at least N")."""
 
 from __future__ import annotations
 
@@ -7,8 +9,28 @@ import subprocess
 import time
 
 from check_callout.kit.text import sanitize
-from check_nullmailer.host import find_tool, run_command
-from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnavailable, summarize
+from check_nullmailer.host import find_tool, stream_lines
+from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnavailable, Tally
+
+
+def parse_line(line: str, now: float) -> QueuedMessage:
+    """One message of ``postqueue -j``; raises ValueError for a line that is not one."""
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("not an object")
+    recipients = item.get("recipients") or []
+    reasons = [
+        str(r.get("delay_reason", "")) for r in recipients if isinstance(r, dict) and r.get("delay_reason")
+    ]
+    arrival = item.get("arrival_time")
+    age = max(0.0, now - float(arrival)) if isinstance(arrival, (int, float)) else None
+    return QueuedMessage(
+        queue_id=str(item.get("queue_id", "?")),
+        queue=str(item.get("queue_name", "?")),
+        sender=str(item.get("sender", "")),
+        age=age,
+        reasons=reasons,
+    )
 
 
 def parse_postqueue_json(text: str, now: float | None = None) -> tuple[list[QueuedMessage], int]:
@@ -22,26 +44,7 @@ def parse_postqueue_json(text: str, now: float | None = None) -> tuple[list[Queu
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("not an object")
-            recipients = item.get("recipients") or []
-            reasons = [
-                str(r.get("delay_reason", ""))
-                for r in recipients
-                if isinstance(r, dict) and r.get("delay_reason")
-            ]
-            arrival = item.get("arrival_time")
-            age = max(0.0, now - float(arrival)) if isinstance(arrival, (int, float)) else None
-            messages.append(
-                QueuedMessage(
-                    queue_id=str(item.get("queue_id", "?")),
-                    queue=str(item.get("queue_name", "?")),
-                    sender=str(item.get("sender", "")),
-                    age=age,
-                    reasons=reasons,
-                )
-            )
+            messages.append(parse_line(line, now))
         except (ValueError, TypeError):
             bad += 1
     return messages, bad
@@ -52,17 +55,36 @@ def read_queue(confdir: str | None, deadline: float | None) -> QueueReport:
     if not tool:
         raise QueueUnavailable("postqueue not found")
     argv = [tool] + (["-c", confdir] if confdir else []) + ["-j"]
+    tally = Tally("postqueue -j")
+    now = time.time()
+    bad = 0
+
+    def on_line(line: str) -> None:
+        nonlocal bad
+        if not line.strip():
+            return
+        try:
+            tally.add(parse_line(line, now))
+        except (ValueError, TypeError):
+            bad += 1
+
     try:
-        rc, out, err = run_command(argv, deadline)
+        done = stream_lines(argv, deadline, on_line, MAX_MESSAGES)
     except subprocess.TimeoutExpired:
         raise QueueUnavailable("postqueue -j did not answer in time") from None
     except OSError as exc:
         raise QueueUnavailable(f"postqueue: {exc.strerror or exc}") from None
-    if rc != 0:
-        last = err.strip().splitlines()[-1] if err.strip() else f"exit status {rc}"
+    if done.returncode not in (0, None):
+        last = (
+            done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
+        )
         raise QueueUnavailable(f"postqueue -j: {sanitize(last, 160)}")
-    messages, bad = parse_postqueue_json(out)
-    report = summarize(messages, "postqueue -j")
+    report = tally.report
+    if done.capped:
+        report.capped = True
+        report.notes.append(
+            f"postqueue -j: reading stopped after {MAX_MESSAGES} messages (at least that many)"
+        )
     if bad:
         report.notes.append(f"{bad} lines of postqueue -j were not JSON")
     return report
