@@ -9,6 +9,7 @@ judge what it hands over (typed values: :class:`ExposureReport`,
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,16 @@ class QueueUnread:
     reason: str  # empty when no MTA was found
 
 
+LOCAL_SHARE = 0.25  # of the run, kept for reading the queue after the callouts
+LOCAL_MIN = 1.0  # seconds, when the run is long enough to give them
+
+
+def local_share(total: float) -> float:
+    """Seconds of a ``total``-second run kept for the local reads after the callouts:
+    a quarter, at least 1 s, at most half."""
+    return min(max(LOCAL_MIN, LOCAL_SHARE * total), total / 2)
+
+
 def suggested_domain(origin_domain: str) -> str:
     """The domain a fix would use: the origin's parent, when it is not a bare TLD."""
     parent = origin_domain.partition(".")[2]
@@ -63,6 +74,9 @@ class LocalAudit(nagiosplugin.Resource):
     def __init__(self, settings: Settings, deadline: float) -> None:
         self.settings = settings
         self.deadline = deadline
+        # The callouts end early enough for the queue to be read: a dead resolver or a
+        # tarpit MX may use up the callouts' time, never the local reads' share.
+        self.callout_deadline = deadline - local_share(deadline - time.monotonic())
         self.root = settings.root
         self.mta = ""
         self.queue: Any = None  # mta.base.QueueReport once read
@@ -155,7 +169,7 @@ class LocalAudit(nagiosplugin.Resource):
                 senders.append(domain_address(alt_domain))
             except AddressError:
                 pass
-        results = run_callouts(senders, s.callout, self.deadline)
+        results = run_callouts(senders, s.callout, self.callout_deadline)
         report = OriginReport(info, domain, text, results[0], results[1] if len(results) > 1 else None)
         yield nagiosplugin.Metric("origin", report, context="origin")
 

@@ -39,6 +39,14 @@ class ExposureContext(nagiosplugin.Context):
         if not report.public:
             where = ", ".join(str(item) for item in report.listeners)
             hint = f"listens on loopback only ({where})" if where else "not listening on 25, 465, 587"
+            if info is not None and info.listen_public and not report.allow_listen:
+                # not running now, or not yet: the configuration opens it on the next start
+                said = f" ({info.listen_text})" if info.listen_text else ""
+                return self.result_cls(
+                    nagiosplugin.Warn,
+                    f"{hint} now, but {info.label}'s configuration{said} will expose it on the next start",
+                    metric,
+                )
             return self.result_cls(nagiosplugin.Ok, hint, metric)
         where = ", ".join(str(item) for item in report.public[:4])
         if info is not None and info.relay in (RELAY_OPEN, RELAY_NETWORKS):
@@ -108,6 +116,8 @@ def judge_origin(report: OriginReport) -> tuple[int, str]:
             fixes.append(f"use a domain whose MX accepts ({alt.sender.domain} does not either)")
     if route.status == IMPLICIT:
         fixes.append(f"open port {report_port(result)}")
+    if alt is None:  # no parent domain to try (localdomain, a bare name): still say what to do
+        fixes.append(f"use a real mail domain whose MX accepts mail ({report.origin} is not one)")
     if fixes:
         text += "; " + " or ".join(fixes)
     return CRITICAL, text

@@ -76,6 +76,8 @@ class NullmailerSummary(nagiosplugin.Summary):
                     lines.extend(f"    note: {note}" for note in info.notes)
             elif metric.context == "origin":
                 lines.append(f"[{result.state}] envelope origin: {value.origin_text}")
+                if result.state != nagiosplugin.Ok and result.hint:
+                    lines.append(f"  {result.hint}")  # whole, with the fix: the first line may cut it
                 from check_callout.report import describe_result
 
                 notes, alt_notes = result.details

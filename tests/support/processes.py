@@ -80,9 +80,10 @@ POSTQUEUE_SCRIPTS = {
     "empty": "#!/bin/sh\nexit 0\n",
 }
 
-# one deferred message a line, as postqueue -j prints it, COUNT times (awk: no Python start-up)
-MILLION = r"""#!/bin/sh
-exec awk -v n="${CCHL_LINES:-1000000}" 'BEGIN {
+# one deferred message a line, as postqueue -j prints it, COUNT times (awk: no Python
+# start-up; the count is written into the script: the plugin runs tools with a clean env)
+LISTING = r"""#!/bin/sh
+exec awk -v n=COUNT 'BEGIN {
   head = "{\"queue_name\": \"deferred\", \"queue_id\": \"Q%07d\", \"arrival_time\": 1700000000, "
   head = head "\"message_size\": 321, \"sender\": \"www-data@web1.example.test\", "
   tail = "\"recipients\": [{\"address\": \"user@example.net\", \"delay_reason\": "
@@ -91,6 +92,16 @@ exec awk -v n="${CCHL_LINES:-1000000}" 'BEGIN {
     printf head tail, i
 }'
 """
+
+
+def postqueue_listing(count: int, delay: float = 0.0) -> str:
+    """A fake ``postqueue`` printing ``count`` deferred messages (callout deferrals),
+    after ``delay`` seconds (a busy showq)."""
+    script = LISTING.replace("COUNT", str(int(count)))
+    return script.replace("#!/bin/sh\n", f"#!/bin/sh\nsleep {delay:.2f}\n", 1) if delay else script
+
+
+MILLION = postqueue_listing(1_000_000)
 
 
 def fake_tool(directory: Path, name: str, script: str) -> Path:
