@@ -1,19 +1,26 @@
-"""Property-based tests (hypothesis) on the SMTP reply reader and the output sanitiser.
+"""Property-based tests (hypothesis) on the SMTP reply reader, the output sanitiser and the
+whole output path (arbitrary server replies onto a stdout of any encoding).
 
 The reader is fed through a real socket pair, byte for byte what a server could send.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import socket
+import threading
 import time
+from contextlib import redirect_stdout
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from check_callout.kit.text import perf_label, sanitize
 from check_callout.net.smtp import KEEP_LINES, KINDS, MAX_LINE, ProbeError, SMTPSession
+from tests.support.hostile import FIRST_LINE, LABEL, dialogue
+from tests.support.servers import RawServer, free_port
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -86,7 +93,7 @@ def test_incomplete_reply_then_close_is_closed_or_protocol(data):
         raise AssertionError("a reply without end of line was accepted")
 
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]")
 text_or_bytes = st.one_of(st.text(max_size=500), st.binary(max_size=500))
 
 
@@ -109,8 +116,111 @@ def test_ansi_and_pipes_never_survive(text):
     assert "|" not in out and not CONTROL.search(out)
 
 
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.text(max_size=20), st.sampled_from(BIDI)), max_size=30).map("".join))
+def test_bidi_controls_never_survive(text):
+    out = sanitize(text, 10_000)
+    assert not any(ch in BIDI for ch in out), repr(out)
+
+
 @SETTINGS
 @given(text_or_bytes)
 def test_perf_labels_are_safe(value):
     label = perf_label(value.decode("latin-1") if isinstance(value, bytes) else value)
     assert re.fullmatch(r"[A-Za-z0-9_.:@\[\]-]{1,60}", label), label
+
+
+# --------------------------------------------------------------------------- the output path
+# Arbitrary server replies, through the whole plugin (in-process, a real loopback server),
+# onto a stdout of an arbitrary encoding: the first line stays well-formed, encodable,
+# free of bidi and control characters, bounded, with the same perfdata labels.
+
+BIDI_OR_CONTROL = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\x00-\x09\x0b-\x1f\x7f-\x9f]")
+FIRST_LINE_BOUND = 512  # NRPE v2 keeps 1 KiB: the whole first line, perfdata included, stays well under
+ENCODINGS = ("ascii", "latin-1", "utf-8", "cp1252", "iso8859-15")
+reply_text = st.one_of(
+    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.binary(max_size=300),
+    st.sampled_from(
+        ["\u202eevil\u202c", "b\u00fccher.test", "\u2067x\u2069 \x1b[31m|red", "\ufeff\u2028"]
+    ).map(str.encode),
+).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b" "))
+
+
+class _Scripted:
+    """The RawServer's script, replaced per example."""
+
+    def __init__(self) -> None:
+        self.script = dialogue()
+        self.lock = threading.Lock()
+
+    def __call__(self, conn: socket.socket) -> None:
+        with self.lock:
+            script = self.script
+        script(conn)
+
+
+def _run_callout(port: int, encoding: str) -> bytes:
+    from check_callout.plugin import main
+
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="\n")
+    with redirect_stdout(out):
+        try:
+            main(
+                [
+                    "-s",
+                    "a@example.test",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-t",
+                    "3",
+                    "--helo",
+                    "monitor.test",
+                ]
+            )
+        except SystemExit:
+            pass
+        out.flush()
+    return raw.getvalue()
+
+
+SCRIPTED = _Scripted()
+
+
+@pytest.fixture(scope="module")
+def scripted_port():
+    port = free_port()
+    with RawServer("127.0.0.1", port, SCRIPTED):
+        yield port
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([b"250", b"450", b"550", b"421", b"553", b"999", b"25x"]),
+    reply_text,
+    st.sampled_from([b"RCPT", b"MAIL", b"EHLO", b"banner"]),
+    st.sampled_from(ENCODINGS),
+)
+def test_any_reply_gives_a_safe_first_line(scripted_port, code, text, where, encoding):
+    reply = code + b" " + text + b"\r\n"
+    if where == b"banner":
+        SCRIPTED.script = dialogue(banner=reply)
+    else:
+        SCRIPTED.script = dialogue(replies={where: reply})
+    data = _run_callout(scripted_port, encoding)
+    text_out = data.decode(encoding)  # every byte is the encoding's own
+    if encoding == "ascii":
+        assert data.isascii()
+    line = text_out.split("\n", 1)[0]
+    match = FIRST_LINE.match(line)
+    assert match, repr(line)
+    assert not BIDI_OR_CONTROL.search(text_out), repr(text_out)
+    assert len(line) <= FIRST_LINE_BOUND, len(line)
+    labels = {item.strip("'") for item in re.findall(rf"({LABEL})=", match.group("perf") or "")}
+    assert labels == {"time_127.0.0.1", "mx_accepting", "mx_hosts", "time"}, labels
