@@ -76,12 +76,14 @@ class NullmailerSummary(nagiosplugin.Summary):
                     lines.extend(f"    note: {note}" for note in info.notes)
             elif metric.context == "origin":
                 lines.append(f"[{result.state}] envelope origin: {value.origin_text}")
-                if result.state != nagiosplugin.Ok and result.hint:
-                    lines.append(f"  {result.hint}")  # whole, with the fix: the first line may cut it
                 from check_callout.report import describe_result
 
                 notes, alt_notes = result.details
                 lines.extend(f"  {line}" for line in describe_result(value.result, self.verbosity, notes))
+                if result.state != nagiosplugin.Ok and result.hint:
+                    lines.append(
+                        f"  verdict: {result.hint}"
+                    )  # whole, with the fix: the first line may cut it
                 if value.alternative is not None and result.state != nagiosplugin.Ok:
                     lines.append("  the suggested fix, checked:")
                     alt = describe_result(value.alternative, self.verbosity, alt_notes)
