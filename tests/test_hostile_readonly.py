@@ -6,6 +6,7 @@ reader is checked against OpenSSL's own decoder."""
 
 from __future__ import annotations
 
+import os
 import ssl
 
 import pytest
@@ -29,9 +30,18 @@ def certificate(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def nobody_python():
-    found = unprivileged_python()
-    require(found is not None, "needs root, unshare, setpriv and an interpreter user nobody can run")
-    return found
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    # under /run: readable by nobody, not writable by it, and not hidden with /tmp
+    base = Path(tempfile.mkdtemp(prefix="cchl-nobody-", dir="/run" if os.path.isdir("/run") else None))
+    try:
+        found = unprivileged_python(base)
+        require(found is not None, "needs root, unshare, setpriv and an interpreter user nobody can run")
+        yield found
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_callout_over_starttls_with_a_read_only_tmp(certificate, nobody_python):

@@ -143,19 +143,29 @@ def _runs_as_nobody(python: str, pythonpath: str) -> bool:
     return probe.returncode == 0
 
 
-def unprivileged_python() -> tuple[str, str] | None:
+def unprivileged_python(directory: Path) -> tuple[str, str] | None:
     """An interpreter and PYTHONPATH with which ``nobody`` can run the plugins: the
-    test's own, or the system's with the test's site-packages when the own one lies
-    where ``nobody`` cannot read."""
-    import sysconfig
+    packages and their libraries are copied into ``directory`` (readable by all, and
+    outside /tmp, which the test hides), and the interpreter is the test's own or the
+    system's of the same version (the test's own may lie where ``nobody`` cannot read)."""
+    import importlib.util
+    import shutil
 
     if os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists() or not Path("/usr/bin/unshare").exists():
         return None
-    site = sysconfig.get_paths()["purelib"]
+    skip = shutil.ignore_patterns("__pycache__")
+    for package in ("check_callout", "check_nullmailer"):
+        shutil.copytree(ROOT / package, directory / package, ignore=skip)
+    for library in ("nagiosplugin", "dns", "idna"):
+        spec = importlib.util.find_spec(library)
+        if spec is not None and spec.submodule_search_locations:
+            shutil.copytree(list(spec.submodule_search_locations)[0], directory / library, ignore=skip)
+    for path in [directory, *directory.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     tag = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for python, path in ((sys.executable, str(ROOT)), (f"/usr/bin/{tag}", f"{ROOT}:{site}")):
-        if Path(python).exists() and _runs_as_nobody(python, path):
-            return python, path
+    for python in (sys.executable, f"/usr/bin/{tag}"):
+        if Path(python).exists() and _runs_as_nobody(python, str(directory)):
+            return python, str(directory)
     return None
 
 
