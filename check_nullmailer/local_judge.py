@@ -116,7 +116,8 @@ def judge_origin(report: OriginReport) -> tuple[int, str]:
             fixes.append(f"use a domain whose MX accepts ({alt.sender.domain} does not either)")
     if route.status == IMPLICIT:
         fixes.append(f"open port {report_port(result)}")
-    if alt is None:  # no parent domain to try (localdomain, a bare name): still say what to do
+    if alt is None and (route.status in (NXDOMAIN, NULL_MX, NO_ADDRESS) or "." not in report.origin):
+        # no parent domain to try (localdomain, a bare name) and this one takes no mail
         fixes.append(f"use a real mail domain whose MX accepts mail ({report.origin} is not one)")
     if fixes:
         text += "; " + " or ".join(fixes)
