@@ -93,10 +93,23 @@ NODES = {
         Node("rx", "mx.rx.test", [RX_V4], ["2001:db8::25"]),
         Node("prx", "mx.prx.test", [PRX_V4], ["2001:db8::26"]),
         # one Postfix plays the MX hosts of several scenario domains
-        Node("mx", "mx.good.test",
-             ["192.0.2.10", "192.0.2.12", "192.0.2.13", "192.0.2.14", "192.0.2.15",
-              "192.0.2.16", "192.0.2.17", "192.0.2.18", "192.0.2.19", "192.0.2.20"],
-             ["2001:db8::10", "2001:db8::17"]),
+        Node(
+            "mx",
+            "mx.good.test",
+            [
+                "192.0.2.10",
+                "192.0.2.12",
+                "192.0.2.13",
+                "192.0.2.14",
+                "192.0.2.15",
+                "192.0.2.16",
+                "192.0.2.17",
+                "192.0.2.18",
+                "192.0.2.19",
+                "192.0.2.20",
+            ],
+            ["2001:db8::10", "2001:db8::17"],
+        ),
         Node("web1", "web1.good.test", ["192.0.2.21"], ["2001:db8::21"]),
         Node("open", "openrelay.test", ["192.0.2.31"], ["2001:db8::31"]),
         Node("closed", "closedrelay.test", ["192.0.2.32"], ["2001:db8::32"]),
@@ -157,9 +170,20 @@ NULL_MX = ["nullmx.test"]
 #: local parts the scenario MX hosts know
 KNOWN_USERS = ["root", "postmaster", "user", "alice", "www-data"]
 #: domains the Postfix of cclab-mx is final destination for
-MX_DOMAINS = ["good.test", "backup.test", "tempfail.test", "flaky.test", "implicit.test",
-              "v6only.test", "nobounce.test", "split.test", "manymx.test", "catchall.test",
-              "rcptnobounce.test", "nopm.test"]
+MX_DOMAINS = [
+    "good.test",
+    "backup.test",
+    "tempfail.test",
+    "flaky.test",
+    "implicit.test",
+    "v6only.test",
+    "nobounce.test",
+    "split.test",
+    "manymx.test",
+    "catchall.test",
+    "rcptnobounce.test",
+    "nopm.test",
+]
 
 
 @dataclass(frozen=True)
@@ -197,43 +221,63 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("good-mx", "user@good.test", "MX accepts the user", "accept"),
-    Scenario("seed", "root@web1.good.test",
-             "no MX, implicit MX is the null mailer, port 25 closed", "defer"),
-    Scenario("backup-mx", "user@backup.test",
-             "primary MX unreachable, backup MX accepts", "accept"),
+    Scenario("seed", "root@web1.good.test", "no MX, implicit MX is the null mailer, port 25 closed", "defer"),
+    Scenario("backup-mx", "user@backup.test", "primary MX unreachable, backup MX accepts", "accept"),
     Scenario("null-mx", "user@nullmx.test", "null MX (MX 0 .)", "reject"),
-    Scenario("unknown-user", "nosuchuser@good.test", "MX answers 550 for the local part",
-             "reject"),
+    Scenario("unknown-user", "nosuchuser@good.test", "MX answers 550 for the local part", "reject"),
     Scenario("tempfail", "user@tempfail.test", "only MX answers 451 at RCPT", "defer"),
-    Scenario("flaky-primary", "user@flaky.test", "primary 451 at RCPT, backup accepts",
-             "accept"),
+    Scenario("flaky-primary", "user@flaky.test", "primary 451 at RCPT, backup accepts", "accept"),
     Scenario("implicit-mx", "user@implicit.test", "no MX, implicit MX accepts", "accept"),
     Scenario("nxdomain", "user@nxdomain.test", "domain does not exist", "reject"),
     Scenario("mx-no-address", "user@noaddr.test", "MX host has no address", "reject"),
-    Scenario("ipv6-only-mx", "user@v6only.test", "MX host has only an IPv6 address, accepts",
-             "accept"),
+    Scenario("ipv6-only-mx", "user@v6only.test", "MX host has only an IPv6 address, accepts", "accept"),
     # Postfix's probe does not use the null sender (double-bounce@its own name)
-    Scenario("null-sender-refused", "user@nobounce.test",
-             "MX answers 550 to MAIL FROM:<>", "reject", {"postfix": "accept"}),
+    Scenario(
+        "null-sender-refused",
+        "user@nobounce.test",
+        "MX answers 550 to MAIL FROM:<>",
+        "reject",
+        {"postfix": "accept"},
+    ),
     # Postfix orders the addresses of a host at random (smtp_address_preference = any)
-    Scenario("dual-stack-split", "user@split.test",
-             "one MX host: its IPv6 address accepts, its IPv4 address answers 550", "accept",
-             {"postfix": "accept|unverified"}),
+    Scenario(
+        "dual-stack-split",
+        "user@split.test",
+        "one MX host: its IPv6 address accepts, its IPv4 address answers 550",
+        "accept",
+        {"postfix": "accept|unverified"},
+    ),
     # Postfix gives up after smtp_mx_session_limit (2) SMTP sessions
-    Scenario("many-deferring-mx", "user@manymx.test",
-             "MX 10 and MX 20 answer 451 at RCPT, MX 30 accepts", "accept",
-             {"postfix": "unverified"}),
-    Scenario("bounce-refused-at-rcpt", "user@rcptnobounce.test",
-             "MX accepts MAIL FROM:<> but answers 550 to RCPT from the null sender",
-             "reject", {"postfix": "accept"}),
+    Scenario(
+        "many-deferring-mx",
+        "user@manymx.test",
+        "MX 10 and MX 20 answer 451 at RCPT, MX 30 accepts",
+        "accept",
+        {"postfix": "unverified"},
+    ),
+    Scenario(
+        "bounce-refused-at-rcpt",
+        "user@rcptnobounce.test",
+        "MX accepts MAIL FROM:<> but answers 550 to RCPT from the null sender",
+        "reject",
+        {"postfix": "accept"},
+    ),
     Scenario("catch-all", "anyone@catchall.test", "MX accepts every local part", "accept"),
     # callout=random asks a random local part first: accepted, so the address is not asked
-    Scenario("catch-all-disabled", "disabled@catchall.test",
-             "MX accepts every local part but this one (550)", "reject",
-             {"exim:random": "accept"}),
-    Scenario("no-postmaster", "user@nopm.test",
-             "MX accepts the user but answers 550 for postmaster@", "accept",
-             {"exim:postmaster": "reject"}),
+    Scenario(
+        "catch-all-disabled",
+        "disabled@catchall.test",
+        "MX accepts every local part but this one (550)",
+        "reject",
+        {"exim:random": "accept"},
+    ),
+    Scenario(
+        "no-postmaster",
+        "user@nopm.test",
+        "MX accepts the user but answers 550 for postmaster@",
+        "accept",
+        {"exim:postmaster": "reject"},
+    ),
 ]
 
 
@@ -258,8 +302,12 @@ RECEIVERS = [
 ]
 RECEIVER = {r.name: r for r in RECEIVERS}
 #: the Exim daemons of cclab-rx: variant -> (port, callout options)
-EXIM_VARIANTS = {"exim": (25, ""), "exim:defer_ok": (2525, "defer_ok"),
-                 "exim:random": (2526, "random"), "exim:postmaster": (2527, "postmaster")}
+EXIM_VARIANTS = {
+    "exim": (25, ""),
+    "exim:defer_ok": (2525, "defer_ok"),
+    "exim:random": (2526, "random"),
+    "exim:postmaster": (2527, "postmaster"),
+}
 
 #: the nodes that run a Postfix instance
 POSTFIX_NODES = ("mx", "prx", "web1", "open", "closed")
@@ -273,18 +321,28 @@ class LabError(RuntimeError):
     pass
 
 
-def sh(*argv: str, timeout: float = CMD_TIMEOUT, check: bool = True,
-       input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def sh(
+    *argv: str,
+    timeout: float = CMD_TIMEOUT,
+    check: bool = True,
+    input: str | None = None,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """Run a command (bounded), capture its output."""
     try:
-        cp = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                            input=input, env=env, stdin=None if input is not None
-                            else subprocess.DEVNULL)
+        cp = subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+            env=env,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"timeout after {timeout}s: {' '.join(argv)}") from exc
     if check and cp.returncode != 0:
-        raise LabError(f"{' '.join(argv)} exited {cp.returncode}: "
-                       f"{cp.stderr.strip() or cp.stdout.strip()}")
+        raise LabError(f"{' '.join(argv)} exited {cp.returncode}: {cp.stderr.strip() or cp.stdout.strip()}")
     return cp
 
 
@@ -305,6 +363,7 @@ def missing_prerequisites() -> list[str]:
         missing.append(f"Exim not unpacked at {EXIM_PREFIX}")
     try:
         import pwd
+
         pwd.getpwnam("Debian-exim")
         pwd.getpwnam("postfix")
     except (KeyError, ImportError):
@@ -378,6 +437,7 @@ class LabLock:
 
     def __enter__(self) -> LabLock:
         import fcntl
+
         self.fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.timeout
         while True:
@@ -388,8 +448,7 @@ class LabLock:
                 if time.monotonic() >= deadline:
                     os.close(self.fd)
                     self.fd = None
-                    raise LabError(f"the lab is in use by another run ({LOCK_FILE})") \
-                        from None
+                    raise LabError(f"the lab is in use by another run ({LOCK_FILE})") from None
                 time.sleep(0.5)
 
     def __exit__(self, *exc) -> None:
@@ -436,8 +495,7 @@ def build_network() -> None:
         sh("ip", "netns", "add", ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         peer = "v-" + node.name
-        sh("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer,
-           "netns", BRIDGE_NS)
+        sh("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns", BRIDGE_NS)
         sh("ip", "-n", BRIDGE_NS, "link", "set", peer, "master", BRIDGE)
         sh("ip", "-n", BRIDGE_NS, "link", "set", peer, "up")
         for a in node.v4:
@@ -458,10 +516,19 @@ def dnsmasq_conf() -> str:
     d = NODES["dns"].dir
     out = [
         "# lab DNS: authoritative answers for .test only, nothing forwarded",
-        "no-resolv", "no-hosts", "no-poll", "bind-interfaces",
-        f"listen-address={DNS_V4}", f"listen-address={DNS_V6}",
-        "local=/test/", "domain-needed", "user=root", "group=root",
-        f"pid-file={d / 'dnsmasq.pid'}", f"log-facility={d / 'dnsmasq.log'}", "log-queries",
+        "no-resolv",
+        "no-hosts",
+        "no-poll",
+        "bind-interfaces",
+        f"listen-address={DNS_V4}",
+        f"listen-address={DNS_V6}",
+        "local=/test/",
+        "domain-needed",
+        "user=root",
+        "group=root",
+        f"pid-file={d / 'dnsmasq.pid'}",
+        f"log-facility={d / 'dnsmasq.log'}",
+        "log-queries",
         "cache-size=0",
     ]
     for name, addrs in HOST_RECORDS.items():
@@ -510,19 +577,22 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 #: files of the package's meta directory that every namespace's /etc/postfix needs
-POSTFIX_META = [("/etc/postfix/postfix-files", "postfix-files"),
-                ("/etc/postfix/post-install", "post-install"),
-                ("/etc/postfix/postfix-script", "postfix-script"),
-                ("/usr/share/postfix/dynamicmaps.cf", "dynamicmaps.cf"),
-                ("/usr/share/postfix/makedefs.out", "makedefs.out")]
+POSTFIX_META = [
+    ("/etc/postfix/postfix-files", "postfix-files"),
+    ("/etc/postfix/post-install", "post-install"),
+    ("/etc/postfix/postfix-script", "postfix-script"),
+    ("/usr/share/postfix/dynamicmaps.cf", "dynamicmaps.cf"),
+    ("/usr/share/postfix/makedefs.out", "makedefs.out"),
+]
 
 
 def postfix_dir(name: str) -> Path:
     return NODES[name].dir / "postfix"
 
 
-def setup_postfix(name: str, main: dict[str, str], listeners: list[str],
-                  extra_files: dict[str, str] | None = None) -> Path:
+def setup_postfix(
+    name: str, main: dict[str, str], listeners: list[str], extra_files: dict[str, str] | None = None
+) -> Path:
     node = NODES[name]
     conf = postfix_dir(name)
     conf.mkdir(parents=True, exist_ok=True)
@@ -556,9 +626,11 @@ def setup_postfix(name: str, main: dict[str, str], listeners: list[str],
             shutil.copy2(src, etc / dst)
     for sub in ("postfix-files.d", "dynamicmaps.cf.d"):
         (etc / sub).mkdir(exist_ok=True)
-    write(etc / "main.cf",
-          "# default instance of this lab namespace: not run, it only allows the other\n"
-          f"compatibility_level = 3.6\nalternate_config_directories = {conf}\n")
+    write(
+        etc / "main.cf",
+        "# default instance of this lab namespace: not run, it only allows the other\n"
+        f"compatibility_level = 3.6\nalternate_config_directories = {conf}\n",
+    )
     write(etc / "master.cf", MASTER_CF)
     return conf
 
@@ -574,69 +646,90 @@ def smtpd_line(addr: str, *opts: str) -> str:
 def configure_postfixes() -> None:
     users = ", ".join(f"{u}=ok" for u in KNOWN_USERS)
     # MX hosts of the scenario domains
-    setup_postfix("mx", {
-        "mydestination": ", ".join(MX_DOMAINS + ["localhost"]),
-        "local_recipient_maps": f"inline:{{ {users} }}",
-        "defer_transports": "local, smtp, relay",  # nothing is ever delivered here
-        "inet_interfaces": "all",
-        "tempfail_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/tempfail",
-        "nobounce_restrictions": f"check_sender_access regexp:{postfix_dir('mx')}/nobounce",
-        "reject_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/rejectall",
-        "nopostmaster_restrictions":
-            f"check_recipient_access regexp:{postfix_dir('mx')}/nopostmaster",
-        "catchall_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/disabled",
-    }, [
-        smtpd_line("192.0.2.10"), smtpd_line("2001:db8::10"),
-        smtpd_line("192.0.2.12"),
-        smtpd_line("192.0.2.14", "smtpd_recipient_restrictions=$tempfail_restrictions"),
-        smtpd_line("192.0.2.15"),
-        smtpd_line("192.0.2.16", "smtpd_delay_reject=no",
-                   "smtpd_sender_restrictions=$nobounce_restrictions"),
-        smtpd_line("192.0.2.17", "smtpd_recipient_restrictions=$reject_restrictions"),
-        smtpd_line("2001:db8::17"),
-        smtpd_line("192.0.2.13", "smtpd_recipient_restrictions=$nopostmaster_restrictions"),
-        smtpd_line("192.0.2.18", "smtpd_recipient_restrictions=$tempfail_restrictions"),
-        # a catch-all: no recipient table, one disabled mailbox
-        smtpd_line("192.0.2.19", "local_recipient_maps=",
-                   "smtpd_recipient_restrictions=$catchall_restrictions"),
-        # refuses the null sender, but (smtpd_delay_reject = yes) only at RCPT
-        smtpd_line("192.0.2.20", "smtpd_sender_restrictions=$nobounce_restrictions"),
-    ], {"rejectall": "/./ 550 5.1.1 No such user here\n",
-        "tempfail": "/./ 451 4.3.0 Temporary lookup failure, try again later\n",
-        "nobounce": "/^<>$/ 550 5.7.1 Bounces are not accepted here\n",
-        "nopostmaster": "/^postmaster@/ 550 5.1.1 No postmaster here\n",
-        "disabled": "/^disabled@/ 550 5.2.1 Mailbox disabled\n"})
+    setup_postfix(
+        "mx",
+        {
+            "mydestination": ", ".join(MX_DOMAINS + ["localhost"]),
+            "local_recipient_maps": f"inline:{{ {users} }}",
+            "defer_transports": "local, smtp, relay",  # nothing is ever delivered here
+            "inet_interfaces": "all",
+            "tempfail_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/tempfail",
+            "nobounce_restrictions": f"check_sender_access regexp:{postfix_dir('mx')}/nobounce",
+            "reject_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/rejectall",
+            "nopostmaster_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/nopostmaster",
+            "catchall_restrictions": f"check_recipient_access regexp:{postfix_dir('mx')}/disabled",
+        },
+        [
+            smtpd_line("192.0.2.10"),
+            smtpd_line("2001:db8::10"),
+            smtpd_line("192.0.2.12"),
+            smtpd_line("192.0.2.14", "smtpd_recipient_restrictions=$tempfail_restrictions"),
+            smtpd_line("192.0.2.15"),
+            smtpd_line(
+                "192.0.2.16", "smtpd_delay_reject=no", "smtpd_sender_restrictions=$nobounce_restrictions"
+            ),
+            smtpd_line("192.0.2.17", "smtpd_recipient_restrictions=$reject_restrictions"),
+            smtpd_line("2001:db8::17"),
+            smtpd_line("192.0.2.13", "smtpd_recipient_restrictions=$nopostmaster_restrictions"),
+            smtpd_line("192.0.2.18", "smtpd_recipient_restrictions=$tempfail_restrictions"),
+            # a catch-all: no recipient table, one disabled mailbox
+            smtpd_line(
+                "192.0.2.19", "local_recipient_maps=", "smtpd_recipient_restrictions=$catchall_restrictions"
+            ),
+            # refuses the null sender, but (smtpd_delay_reject = yes) only at RCPT
+            smtpd_line("192.0.2.20", "smtpd_sender_restrictions=$nobounce_restrictions"),
+        ],
+        {
+            "rejectall": "/./ 550 5.1.1 No such user here\n",
+            "tempfail": "/./ 451 4.3.0 Temporary lookup failure, try again later\n",
+            "nobounce": "/^<>$/ 550 5.7.1 Bounces are not accepted here\n",
+            "nopostmaster": "/^postmaster@/ 550 5.1.1 No postmaster here\n",
+            "disabled": "/^disabled@/ 550 5.2.1 Mailbox disabled\n",
+        },
+    )
     # the Postfix receiver: reject_unverified_sender with the stock verification
     # settings; its smtp(8) client gets callout-like timeouts and no TLS
-    setup_postfix("prx", {
-        "mydestination": "prx.test, localhost",
-        "local_recipient_maps": f"inline:{{ {users} }}",
-        "defer_transports": "local",  # the probes go out by smtp; nothing is delivered
-        "inet_interfaces": "all",
-        "smtpd_recipient_restrictions": "reject_unauth_destination, reject_unverified_sender",
-        "address_verify_map": "btree:$data_directory/verify_cache",  # empty each lab run
-        "smtp_tls_security_level": "none",
-        "smtpd_tls_security_level": "none",
-        "smtp_connect_timeout": "10s",
-        "smtp_helo_timeout": "30s",
-        "smtp_mail_timeout": "30s",
-        "smtp_rcpt_timeout": "30s",
-    }, ["smtp inet n - n - - smtpd"])
+    setup_postfix(
+        "prx",
+        {
+            "mydestination": "prx.test, localhost",
+            "local_recipient_maps": f"inline:{{ {users} }}",
+            "defer_transports": "local",  # the probes go out by smtp; nothing is delivered
+            "inet_interfaces": "all",
+            "smtpd_recipient_restrictions": "reject_unauth_destination, reject_unverified_sender",
+            "address_verify_map": "btree:$data_directory/verify_cache",  # empty each lab run
+            "smtp_tls_security_level": "none",
+            "smtpd_tls_security_level": "none",
+            "smtp_connect_timeout": "10s",
+            "smtp_helo_timeout": "30s",
+            "smtp_mail_timeout": "30s",
+            "smtp_rcpt_timeout": "30s",
+        },
+        ["smtp inet n - n - - smtpd"],
+    )
     # the null mailer: stock myorigin ($myhostname), port 25 only on loopback
-    setup_postfix("web1", {
-        "inet_interfaces": "loopback-only",
-        "mydestination": "",
-        "local_transport": "error:local delivery is disabled",
-        "relayhost": "",
-    }, ["smtp inet n - n - - smtpd"])
+    setup_postfix(
+        "web1",
+        {
+            "inet_interfaces": "loopback-only",
+            "mydestination": "",
+            "local_transport": "error:local delivery is disabled",
+            "relayhost": "",
+        },
+        ["smtp inet n - n - - smtpd"],
+    )
     # relays: anything they accepted would stay in their queue
     for name, nets in (("open", "0.0.0.0/0 [::]/0"), ("closed", "127.0.0.0/8 [::1]/128")):
-        setup_postfix(name, {
-            "inet_interfaces": "all",
-            "mynetworks": nets,
-            "mydestination": "$myhostname, localhost",
-            "defer_transports": "smtp, relay, local",
-        }, ["smtp inet n - n - - smtpd"])
+        setup_postfix(
+            name,
+            {
+                "inet_interfaces": "all",
+                "mynetworks": nets,
+                "mydestination": "$myhostname, localhost",
+                "defer_transports": "smtp, relay, local",
+            },
+            ["smtp inet n - n - - smtpd"],
+        )
 
 
 def start_postfix(name: str) -> None:
@@ -669,9 +762,9 @@ def exim_conf(name: str, relay: bool, variant: str = "exim") -> str:
     common = f"""\
 primary_hostname = {node.fqdn}
 exim_path = {EXIM}
-spool_directory = {d / 'spool'}
-log_file_path = {d / 'log'}/%slog
-pid_file_path = {d / 'exim.pid'}
+spool_directory = {d / "spool"}
+log_file_path = {d / "log"}/%slog
+pid_file_path = {d / "exim.pid"}
 local_interfaces = <; {ifaces}
 daemon_smtp_ports = {port}
 host_lookup =
@@ -683,7 +776,9 @@ never_users = root
 log_selector = +smtp_connection +received_recipients +smtp_protocol_error
 """
     if relay:
-        return common + f"""\
+        return (
+            common
+            + f"""\
 # an open relay: every host may relay; nothing is ever delivered from here
 domainlist local_domains = {node.fqdn}
 hostlist relay_from_hosts = *
@@ -703,7 +798,10 @@ nowhere:
 begin retry
 * * F,2h,15m
 """
-    return common + f"""\
+        )
+    return (
+        common
+        + f"""\
 domainlist local_domains = rx.test
 acl_smtp_rcpt = acl_check_rcpt
 
@@ -727,7 +825,7 @@ dnslookup:
 mailbox:
   driver = accept
   domains = +local_domains
-  local_parts = {' : '.join(KNOWN_USERS)}
+  local_parts = {" : ".join(KNOWN_USERS)}
   transport = mailbox
 
 begin transports
@@ -736,7 +834,7 @@ remote_smtp:
 
 mailbox:
   driver = appendfile
-  file = {d / 'mail'}/inbox
+  file = {d / "mail"}/inbox
   envelope_to_add
   return_path_add
   user = Debian-exim
@@ -746,6 +844,7 @@ mailbox:
 begin retry
 * * F,2h,15m; G,16h,1h,1.5; F,4d,6h
 """
+    )
 
 
 def exim_config_path(name: str, variant: str = "exim") -> Path:
@@ -786,8 +885,7 @@ def exim_mainlog(name: str) -> str:
 # ---------------------------------------------------------------- readiness
 def _dns_query_packet(name: str, qtype: int = 1) -> bytes:
     q = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
-    return b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + q + qtype.to_bytes(2, "big") \
-        + b"\x00\x01"
+    return b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + q + qtype.to_bytes(2, "big") + b"\x00\x01"
 
 
 def wait_ready(targets: list[str], timeout: float = READY_TIMEOUT) -> list[str]:
@@ -823,20 +921,30 @@ def wait_ready(targets: list[str], timeout: float = READY_TIMEOUT) -> list[str]:
 
 
 def wait_ready_in(node: str, targets: list[str], timeout: float = READY_TIMEOUT) -> None:
-    cp = nsrun(node, sys.executable, str(Path(__file__).resolve()), "wait-ready",
-               "--timeout", str(timeout), *targets, timeout=timeout + 10, check=False)
+    cp = nsrun(
+        node,
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "wait-ready",
+        "--timeout",
+        str(timeout),
+        *targets,
+        timeout=timeout + 10,
+        check=False,
+    )
     if cp.returncode != 0:
-        raise LabError(f"not ready after {timeout}s from {node}: {cp.stdout.strip()}"
-                       f" {cp.stderr.strip()}")
+        raise LabError(f"not ready after {timeout}s from {node}: {cp.stdout.strip()} {cp.stderr.strip()}")
 
 
 # ---------------------------------------------------------------- SMTP ask
-def smtp_ask(host: str, sender: str, rcpt: str, port: int = 25,
-             helo: str = "mon.test", timeout: float = 60.0) -> dict:
+def smtp_ask(
+    host: str, sender: str, rcpt: str, port: int = 25, helo: str = "mon.test", timeout: float = 60.0
+) -> dict:
     """One real SMTP dialogue: EHLO, MAIL FROM:<sender>, RCPT TO:<rcpt>, QUIT.
 
     Returns the codes and the receiver action they mean (accept/defer/reject)."""
     import smtplib
+
     out: dict = {"host": host, "sender": sender, "rcpt": rcpt}
     t0 = time.monotonic()
     s = smtplib.SMTP(timeout=timeout, local_hostname=helo)
@@ -862,8 +970,19 @@ def smtp_ask(host: str, sender: str, rcpt: str, port: int = 25,
 
 def ask(host: str, sender: str, rcpt: str, node: str = "mon") -> dict:
     """One live SMTP dialogue with HOST, from a lab namespace (monitoring by default)."""
-    cp = nsrun(node, sys.executable, str(Path(__file__).resolve()), "smtp-ask",
-               "--host", host, "--sender", sender, "--rcpt", rcpt, timeout=90)
+    cp = nsrun(
+        node,
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "smtp-ask",
+        "--host",
+        host,
+        "--sender",
+        sender,
+        "--rcpt",
+        rcpt,
+        timeout=90,
+    )
     return json.loads(cp.stdout)
 
 
@@ -887,8 +1006,13 @@ def poll_ask(receiver: Receiver, sender: str) -> dict:
     early: list[list] = []
     for attempt in range(1, POLL_TRIES + 1):
         try:
-            out = smtp_ask(receiver.host, sender, receiver.rcpt, port=receiver.port,
-                           timeout=max(1.0, POLL_BUDGET - (time.monotonic() - t0)))
+            out = smtp_ask(
+                receiver.host,
+                sender,
+                receiver.rcpt,
+                port=receiver.port,
+                timeout=max(1.0, POLL_BUDGET - (time.monotonic() - t0)),
+            )
         except (OSError, EOFError) as exc:  # smtplib's errors are OSErrors
             out = {"error": f"{type(exc).__name__}: {exc}", "action": "unknown"}
         reply = out.get("rcpt_reply") or out.get("mail") or [0, ""]
@@ -898,8 +1022,9 @@ def poll_ask(receiver: Receiver, sender: str) -> dict:
         if attempt == POLL_TRIES or time.monotonic() - t0 + POLL_DELAY > POLL_BUDGET:
             break
         time.sleep(POLL_DELAY)
-    out.update(receiver=receiver.name, tries=attempt, in_progress=early,
-               seconds=round(time.monotonic() - t0, 3))
+    out.update(
+        receiver=receiver.name, tries=attempt, in_progress=early, seconds=round(time.monotonic() - t0, 3)
+    )
     out["code"], out["text"] = reply
     out["answer"] = answer_of(receiver.name, reply[0], reply[1])
     return out
@@ -923,8 +1048,14 @@ def ask_receivers(questions: list[tuple[str, str]], node: str = "mon") -> list[d
 
     QUESTIONS are (receiver name, sender) pairs; the answers come back in that order."""
     budget = POLL_BUDGET + 30
-    cp = nsrun(node, sys.executable, str(Path(__file__).resolve()), "ask-many",
-               input=json.dumps(questions), timeout=budget + 10)
+    cp = nsrun(
+        node,
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "ask-many",
+        input=json.dumps(questions),
+        timeout=budget + 10,
+    )
     return json.loads(cp.stdout)
 
 
@@ -971,8 +1102,12 @@ def seed_send(subject: str = "lab seed story") -> list[dict]:
     web1("sendmail", SEED_RCPT, input=f"Subject: {subject}\n\nsent from web1.good.test\n")
     return wait_until(
         "the message to be deferred",
-        lambda: [m for m in postfix_queue("web1") if m["queue_name"] == "deferred"
-                 and m["recipients"][0].get("delay_reason")])
+        lambda: [
+            m
+            for m in postfix_queue("web1")
+            if m["queue_name"] == "deferred" and m["recipients"][0].get("delay_reason")
+        ],
+    )
 
 
 def seed_fix() -> None:
@@ -993,8 +1128,7 @@ REPO = HERE.parents[1]
 
 def plugin_argv(node: str, package: str, *args: str) -> list[str]:
     """The command line that runs one of the plugins inside a lab namespace."""
-    return ["ip", "netns", "exec", PREFIX + node, sys.executable, "-m", f"{package}.plugin",
-            *args]
+    return ["ip", "netns", "exec", PREFIX + node, sys.executable, "-m", f"{package}.plugin", *args]
 
 
 def plugin_env() -> dict:
@@ -1003,18 +1137,24 @@ def plugin_env() -> dict:
     return env
 
 
-def run_plugin(node: str, package: str, *args: str,
-               timeout: float = 90.0) -> subprocess.CompletedProcess:
+def run_plugin(node: str, package: str, *args: str, timeout: float = 90.0) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(plugin_argv(node, package, *args), capture_output=True,
-                              text=True, timeout=timeout, env=plugin_env(), cwd=REPO,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            plugin_argv(node, package, *args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=plugin_env(),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"{package} in {node} still running after {timeout}s") from exc
 
 
 def seed_demo() -> None:
     """Play the seed story and print what the real servers and the checks say."""
+
     def say(text: str) -> None:
         print(text, flush=True)
 
@@ -1041,25 +1181,22 @@ def seed_demo() -> None:
     exim_lines(mark, "sender verify")
     say("")
     check("mon", "check_callout", "-s", sender, "--nameserver", DNS_V4, "--helo", "mon.test")
-    check("web1", "check_nullmailer", "--local", "--postfix-config", conf,
-          "--nameserver", DNS_V4)
-    say(f"[web1]$ postconf -c {conf} -e 'myorigin = $mydomain' "
-        "'masquerade_domains = $mydomain'")
-    say(f"[web1]$ postfix -c {conf} reload; postsuper -c {conf} -r ALL; "
-        f"postqueue -c {conf} -f")
+    check("web1", "check_nullmailer", "--local", "--postfix-config", conf, "--nameserver", DNS_V4)
+    say(f"[web1]$ postconf -c {conf} -e 'myorigin = $mydomain' 'masquerade_domains = $mydomain'")
+    say(f"[web1]$ postfix -c {conf} reload; postsuper -c {conf} -r ALL; postqueue -c {conf} -f")
     mark2 = len(exim_mainlog("rx"))
     seed_fix()
-    wait_until("Exim to deliver the message",
-               lambda: " => " in exim_mainlog("rx")[mark2:] or "=> " in exim_mainlog("rx")[mark2:])
+    wait_until(
+        "Exim to deliver the message",
+        lambda: " => " in exim_mainlog("rx")[mark2:] or "=> " in exim_mainlog("rx")[mark2:],
+    )
     say(f"[web1]$ postqueue -c {conf} -p")
     say(web1("postqueue", "-p").stdout.rstrip())
     say("\nExim's mainlog on mx.rx.test:")
     exim_lines(mark2, "")
     say("")
-    check("mon", "check_callout", "-s", "root@good.test", "--nameserver", DNS_V4,
-          "--helo", "mon.test")
-    check("web1", "check_nullmailer", "--local", "--postfix-config", conf,
-          "--nameserver", DNS_V4)
+    check("mon", "check_callout", "-s", "root@good.test", "--nameserver", DNS_V4, "--helo", "mon.test")
+    check("web1", "check_nullmailer", "--local", "--postfix-config", conf, "--nameserver", DNS_V4)
     seed_reset()
 
 
@@ -1097,10 +1234,16 @@ def up(verbose: bool = False) -> float:
     for name in POSTFIX_NODES:
         start_postfix(name)
     step("Postfix instances started")
-    targets = [f"dns:{DNS_V4}", f"{RX_V4}:25", "[2001:db8::25]:25", f"{PRX_V4}:25",
-               "192.0.2.31:25", "192.0.2.32:25", "192.0.2.33:25"]
-    targets += [f"[{a}]:25" if ":" in a else f"{a}:25"
-                for a in NODES["mx"].v4 + NODES["mx"].v6]
+    targets = [
+        f"dns:{DNS_V4}",
+        f"{RX_V4}:25",
+        "[2001:db8::25]:25",
+        f"{PRX_V4}:25",
+        "192.0.2.31:25",
+        "192.0.2.32:25",
+        "192.0.2.33:25",
+    ]
+    targets += [f"[{a}]:25" if ":" in a else f"{a}:25" for a in NODES["mx"].v4 + NODES["mx"].v6]
     targets += [f"{RX_V4}:{port}" for port, _ in EXIM_VARIANTS.values()]
     wait_ready_in("mon", targets)
     wait_ready_in("web1", ["127.0.0.1:25"])
@@ -1147,8 +1290,10 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "up":
         with LabLock():
             took = up(verbose=True)
-        print(f"lab up in {took:.1f}s; hosts: "
-              + ", ".join(f"{n.ns} ({n.fqdn} {' '.join(n.v4)})" for n in NODES.values()))
+        print(
+            f"lab up in {took:.1f}s; hosts: "
+            + ", ".join(f"{n.ns} ({n.fqdn} {' '.join(n.v4)})" for n in NODES.values())
+        )
         return 0
     if a.cmd == "down":
         with LabLock():
@@ -1181,8 +1326,10 @@ def main(argv: list[str] | None = None) -> int:
         for s in SCENARIOS:
             for r in RECEIVERS:
                 got = next(answers)
-                print(f"{s.id:24} {r.name:16} {got['answer']:13} (designed {s.designed(r.name)})"
-                      f" {got['code']} {' '.join(got['text'].split())[:150]}")
+                print(
+                    f"{s.id:24} {r.name:16} {got['answer']:13} (designed {s.designed(r.name)})"
+                    f" {got['code']} {' '.join(got['text'].split())[:150]}"
+                )
         return 0
     if a.cmd == "wait-ready":
         left = wait_ready(a.targets, a.timeout)

@@ -71,8 +71,10 @@ class CheckResult:
         return re.findall(r"\bexim: (accept|defer|reject)\b", self.stdout)
 
     def __str__(self) -> str:
-        return (f"$ {' '.join(self.argv)}\n(exit {self.returncode}, {self.seconds:.2f}s)\n"
-                f"{self.stdout}{self.stderr}")
+        return (
+            f"$ {' '.join(self.argv)}\n(exit {self.returncode}, {self.seconds:.2f}s)\n"
+            f"{self.stdout}{self.stderr}"
+        )
 
 
 def _plugin_available(package: str) -> None:
@@ -86,18 +88,25 @@ def run_plugin(node: str, package: str, *args: str) -> CheckResult:
     argv = lab_module.plugin_argv(node, package, *args)
     t0 = time.monotonic()
     try:
-        cp = subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT,
-                            env=lab_module.plugin_env(), cwd=REPO, stdin=subprocess.DEVNULL)
+        cp = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT,
+            env=lab_module.plugin_env(),
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{' '.join(argv)} still running after {CHECK_TIMEOUT}s")
-    return CheckResult(argv[4:], cp.returncode, cp.stdout, cp.stderr,
-                       time.monotonic() - t0)
+    return CheckResult(argv[4:], cp.returncode, cp.stdout, cp.stderr, time.monotonic() - t0)
 
 
 @pytest.fixture(scope="session")
 def check_callout(lab):
     def run(*args: str, node: str = "mon") -> CheckResult:
         return run_plugin(node, "check_callout", *args)
+
     return run
 
 
@@ -105,4 +114,5 @@ def check_callout(lab):
 def check_nullmailer(lab):
     def run(*args: str, node: str = "mon") -> CheckResult:
         return run_plugin(node, "check_nullmailer", *args)
+
     return run

@@ -23,11 +23,14 @@ def test_exim_defer_names_the_callout(lab):
     assert code == 451 and "Could not complete sender verify callout" in text
 
 
-@pytest.mark.parametrize("host,is_open", [
-    ("192.0.2.31", True),    # Postfix, mynetworks = 0.0.0.0/0
-    ("192.0.2.33", True),    # Exim, relay_from_hosts = *
-    ("192.0.2.32", False),   # Postfix, stock relay restrictions
-])
+@pytest.mark.parametrize(
+    "host,is_open",
+    [
+        ("192.0.2.31", True),  # Postfix, mynetworks = 0.0.0.0/0
+        ("192.0.2.33", True),  # Exim, relay_from_hosts = *
+        ("192.0.2.32", False),  # Postfix, stock relay restrictions
+    ],
+)
 def test_relays_really_relay_or_not(lab, host, is_open):
     answer = ask(host, "probe@mon.test", "someone@elsewhere.test")
     if is_open:
@@ -39,9 +42,14 @@ def test_relays_really_relay_or_not(lab, host, is_open):
 
 
 def test_null_mailer_port_closed_from_outside(lab):
-    out = nsrun("mon", sys.executable, "-c",
-                "import socket,sys\n"
-                "try:\n socket.create_connection(('192.0.2.21',25),timeout=3)\n"
-                "except ConnectionRefusedError:\n sys.exit(0)\n"
-                "sys.exit(1)", check=False)
+    out = nsrun(
+        "mon",
+        sys.executable,
+        "-c",
+        "import socket,sys\n"
+        "try:\n socket.create_connection(('192.0.2.21',25),timeout=3)\n"
+        "except ConnectionRefusedError:\n sys.exit(0)\n"
+        "sys.exit(1)",
+        check=False,
+    )
     assert out.returncode == 0, "web1.good.test:25 must refuse connections from outside"

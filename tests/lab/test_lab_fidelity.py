@@ -25,14 +25,16 @@ def _params():
 
 @pytest.mark.parametrize("scenario", list(_params()))
 def test_prediction_equals_real_exim(check_callout, scenario):
-    result = check_callout("-s", scenario.sender, "--nameserver", DNS_V4,
-                           "--helo", "mon.test", "-t", "30", "-v")
+    result = check_callout(
+        "-s", scenario.sender, "--nameserver", DNS_V4, "--helo", "mon.test", "-t", "30", "-v"
+    )
     real = ask_exim(scenario.sender)
     predicted = result.exim_actions()
     assert predicted, f"no 'exim: <action>' in the output\n{result}"
     assert predicted == [real["action"]], (
         f"check_callout predicts {predicted}, the real Exim answered "
-        f"{real.get('rcpt_reply') or real.get('mail')}\n{result}")
+        f"{real.get('rcpt_reply') or real.get('mail')}\n{result}"
+    )
     if real["action"] == "accept":
         assert result.returncode in (0, 1), str(result)
     else:

@@ -57,12 +57,16 @@ def stored() -> dict:
 def record(answers: dict, seconds: float) -> None:
     """Merge the live answers into the data file (every masked variant is kept)."""
     data = stored()
-    data["about"] = ("Replies of the lab's live receivers (RCPT TO after MAIL FROM:<sender>, "
-                     "from mon.test), by scenario and receiver; written by "
-                     "tests/lab/test_lab_receivers.py with CCLAB_RECORD=1.")
+    data["about"] = (
+        "Replies of the lab's live receivers (RCPT TO after MAIL FROM:<sender>, "
+        "from mon.test), by scenario and receiver; written by "
+        "tests/lab/test_lab_receivers.py with CCLAB_RECORD=1."
+    )
     data["software"] = "Exim 4.96, Postfix 3.7.11, dnsmasq 2.90 (Debian 12)"
-    data["receivers"] = {r.name: {"host": r.host, "port": r.port, "rcpt": r.rcpt,
-                                  "asks_again_while_in_progress": r.poll} for r in RECEIVERS}
+    data["receivers"] = {
+        r.name: {"host": r.host, "port": r.port, "rcpt": r.rcpt, "asks_again_while_in_progress": r.poll}
+        for r in RECEIVERS
+    }
     data["table_seconds"] = round(seconds, 1)
     for s in SCENARIOS:
         entry = data["scenarios"].setdefault(s.id, {})
@@ -72,8 +76,9 @@ def record(answers: dict, seconds: float) -> None:
             got = answers[(s.id, r.name)]
             cell = replies.setdefault(r.name, {"variants": []})
             variant = {"answer": got["answer"], "code": got["code"], "text": got["text"]}
-            if all(masked(v["text"]) != masked(got["text"]) or v["code"] != got["code"]
-                   for v in cell["variants"]):
+            if all(
+                masked(v["text"]) != masked(got["text"]) or v["code"] != got["code"] for v in cell["variants"]
+            ):
                 cell["variants"].append(variant)
             cell["tries"] = got["tries"]
             cell["seconds"] = got["seconds"]
@@ -92,14 +97,14 @@ def live(lab) -> dict:
     return table
 
 
-@pytest.mark.parametrize("scenario,receiver", CELLS,
-                         ids=[f"{s.id}-{r.name}" for s, r in CELLS])
+@pytest.mark.parametrize("scenario,receiver", CELLS, ids=[f"{s.id}-{r.name}" for s, r in CELLS])
 def test_live_answer_is_as_designed(live, scenario, receiver):
     got = live[(scenario.id, receiver.name)]
     assert "error" not in got, got
     assert got["answer"] in scenario.designed(receiver.name).split("|"), (
         f"{receiver.name} answered {got['code']} {got['text']!r} for {scenario.sender}; "
-        f"designed: {scenario.designed(receiver.name)}")
+        f"designed: {scenario.designed(receiver.name)}"
+    )
     # the reply text is one already seen (addresses masked)
     cell = stored()["scenarios"].get(scenario.id, {}).get("replies", {}).get(receiver.name)
     assert cell, f"no stored reply for {scenario.id}/{receiver.name}: run with CCLAB_RECORD=1"
@@ -116,8 +121,11 @@ def test_postfix_reply_shape(live):
             assert got["code"] == 250, got
             continue
         assert got["code"] == 450, got
-        assert re.match(rf"4\.1\.7 <{re.escape(s.sender)}>: Sender address rejected: "
-                        r"unverified address: \S", got["text"]), got
+        assert re.match(
+            rf"4\.1\.7 <{re.escape(s.sender)}>: Sender address rejected: "
+            r"unverified address: \S",
+            got["text"],
+        ), got
 
 
 def test_postfix_was_polled_within_bounds(live):
@@ -130,8 +138,15 @@ def test_postfix_was_polled_within_bounds(live):
 
 def test_receivers_disagree_where_designed(live):
     """The scenarios added for the receivers' differences really split them."""
-    for sid in ("null-sender-refused", "many-deferring-mx", "bounce-refused-at-rcpt",
-                "catch-all-disabled", "no-postmaster", "seed", "tempfail"):
+    for sid in (
+        "null-sender-refused",
+        "many-deferring-mx",
+        "bounce-refused-at-rcpt",
+        "catch-all-disabled",
+        "no-postmaster",
+        "seed",
+        "tempfail",
+    ):
         answers = {live[(sid, r.name)]["code"] // 100 for r in RECEIVERS}
         assert len(answers) > 1, {r.name: live[(sid, r.name)]["code"] for r in RECEIVERS}
 
@@ -143,8 +158,21 @@ WORDS = {"accept": "accept", "defer": "defer", "reject": "reject", "unverified":
 
 
 def _check(scenario, receivers: list[str]):
-    return run_plugin("mon", "check_callout", "-s", scenario.sender, "--nameserver", DNS_V4,
-                      "--helo", "mon.test", "--postfix-sender", "mx.prx.test", "-t", "30", *receivers)
+    return run_plugin(
+        "mon",
+        "check_callout",
+        "-s",
+        scenario.sender,
+        "--nameserver",
+        DNS_V4,
+        "--helo",
+        "mon.test",
+        "--postfix-sender",
+        "mx.prx.test",
+        "-t",
+        "30",
+        *receivers,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -163,22 +191,21 @@ def replies_of(run, receiver: str) -> list[tuple[int, str]]:
     for i, line in enumerate(lines):
         if line.startswith(f"  {receiver} would answer "):
             found.append(line.split(" would answer ", 1)[1])
-            found += [more[len("    or "):] for more in lines[i + 1:] if more.startswith("    or ")]
+            found += [more[len("    or ") :] for more in lines[i + 1 :] if more.startswith("    or ")]
             break
     return [(int(r[:3]), r[4:]) for r in found if r[:3].isdigit()]
 
 
-@pytest.mark.parametrize("scenario,receiver", CELLS,
-                         ids=[f"{s.id}-{r.name}" for s, r in CELLS])
+@pytest.mark.parametrize("scenario,receiver", CELLS, ids=[f"{s.id}-{r.name}" for s, r in CELLS])
 def test_prediction_equals_live_answer(live, predicted, scenario, receiver):
     got = live[(scenario.id, receiver.name)]
     run = predicted[scenario.id][0]
     replies = replies_of(run, receiver.name)
     assert replies, f"no '{receiver.name} would answer' line\n{run}"
-    answers = [lab_module.answer_of(receiver.name, code, text.replace(" / ", "\n"))
-               for code, text in replies]
+    answers = [lab_module.answer_of(receiver.name, code, text.replace(" / ", "\n")) for code, text in replies]
     assert got["answer"] in answers, (
-        f"{receiver.name} answered {got['code']} {got['text']!r}; predicted {replies}\n{run}")
+        f"{receiver.name} answered {got['code']} {got['text']!r}; predicted {replies}\n{run}"
+    )
     code, text = replies[answers.index(got["answer"])]
     assert code == got["code"], (replies, got)
     if receiver.name == "postfix":
@@ -198,7 +225,7 @@ def actions_named(line: str, label: str) -> list[str]:
         if not match:
             return found
         found.append(match.group(1))
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
         if not rest.startswith(" or "):
             return found
         rest = rest[4:]
@@ -207,8 +234,10 @@ def actions_named(line: str, label: str) -> list[str]:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
 def test_first_line_names_the_deciding_receivers_action(live, predicted, scenario):
     every, postfix_first = predicted[scenario.id]
-    for run, receiver, label in ((every, "exim", "an Exim receiver"),
-                                 (postfix_first, "postfix", "a Postfix receiver")):
+    for run, receiver, label in (
+        (every, "exim", "an Exim receiver"),
+        (postfix_first, "postfix", "a Postfix receiver"),
+    ):
         action = WORDS[live[(scenario.id, receiver)]["answer"]]
         named = actions_named(run.first_line, label)
         assert action in named, str(run)

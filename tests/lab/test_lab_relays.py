@@ -5,12 +5,12 @@ import pytest
 
 CASES = [
     # node, address, extra arguments, expected exit code
-    ("open", "192.0.2.31", [], 2),       # Postfix, mynetworks = 0.0.0.0/0
-    ("exrelay", "192.0.2.33", [], 2),    # Exim, relay_from_hosts = *
+    ("open", "192.0.2.31", [], 2),  # Postfix, mynetworks = 0.0.0.0/0
+    ("exrelay", "192.0.2.33", [], 2),  # Exim, relay_from_hosts = *
     # Postfix, stock relay restrictions; it is final destination for its own
     # name, which a null mailer would not be: --allow-inbound says that is wanted
     ("closed", "192.0.2.32", ["--allow-inbound"], 0),
-    ("web1", "192.0.2.21", [], 0),       # the null mailer, port 25 closed to the outside
+    ("web1", "192.0.2.21", [], 0),  # the null mailer, port 25 closed to the outside
 ]
 
 

@@ -59,8 +59,7 @@ def test_seed_story(null_mailer, check_callout, check_nullmailer):
     assert callout.exim_actions() == ["defer"], str(callout)
     assert "implicit MX" in callout.stdout and "refused" in callout.stdout, str(callout)
 
-    local = check_nullmailer("--local", "--postfix-config", conf(), "--nameserver", DNS_V4,
-                             "-v", node=WEB1)
+    local = check_nullmailer("--local", "--postfix-config", conf(), "--nameserver", DNS_V4, "-v", node=WEB1)
     assert local.returncode == 2, str(local)
     assert local.first_line.startswith("NULLMAILER CRITICAL"), str(local)
     assert "myorigin" in local.stdout, str(local)
@@ -72,13 +71,15 @@ def test_seed_story(null_mailer, check_callout, check_nullmailer):
     lab.web1("postfix", "reload")
     defers = exim_log_since(mark).count(f"sender verify defer for <{sender}>")
     lab.web1("postqueue", "-f")
-    lab.wait_until("the retry to be deferred again",
-                   lambda: exim_log_since(mark).count(f"sender verify defer for <{sender}>")
-                   > defers and [m for m in lab.postfix_queue(WEB1)
-                                 if m["queue_name"] == "deferred"])
+    lab.wait_until(
+        "the retry to be deferred again",
+        lambda: (
+            exim_log_since(mark).count(f"sender verify defer for <{sender}>") > defers
+            and [m for m in lab.postfix_queue(WEB1) if m["queue_name"] == "deferred"]
+        ),
+    )
     assert [m["sender"] for m in lab.postfix_queue(WEB1)] == [sender]
-    stuck = check_nullmailer("--local", "--postfix-config", conf(), "--nameserver", DNS_V4,
-                             node=WEB1)
+    stuck = check_nullmailer("--local", "--postfix-config", conf(), "--nameserver", DNS_V4, node=WEB1)
     assert stuck.returncode == 2, str(stuck)
     assert re.search(r"callout", stuck.first_line), str(stuck)
     assert "[critical] queue (postqueue -j)" in stuck.stdout, str(stuck)
@@ -88,19 +89,18 @@ def test_seed_story(null_mailer, check_callout, check_nullmailer):
     lab.seed_fix()
     log = lab.wait_until(
         "Exim to deliver the message",
-        lambda: (lambda t: t if re.search(rf"=> \S*{RCPT}|=> user <{RCPT}>", t)
-                 else None)(exim_log_since(mark)))
+        lambda: (lambda t: t if re.search(rf"=> \S*{RCPT}|=> user <{RCPT}>", t) else None)(
+            exim_log_since(mark)
+        ),
+    )
     assert re.search(rf"<= root@good\.test .*for {RCPT}", log), log
     inbox = (lab_module.NODES["rx"].dir / "mail" / "inbox").read_text()
     assert "lab seed story" in inbox
 
     # 5. both checks are OK now
-    callout = check_callout("-s", "root@good.test", "--nameserver", DNS_V4,
-                            "--helo", "mon.test", "-v")
+    callout = check_callout("-s", "root@good.test", "--nameserver", DNS_V4, "--helo", "mon.test", "-v")
     assert callout.returncode == 0, str(callout)
     assert callout.exim_actions() == ["accept"], str(callout)
-    local = check_nullmailer("--local", "--postfix-config", conf(), "--nameserver", DNS_V4,
-                             "-v", node=WEB1)
+    local = check_nullmailer("--local", "--postfix-config", conf(), "--nameserver", DNS_V4, "-v", node=WEB1)
     assert local.returncode == 0, str(local)
     assert local.first_line.startswith("NULLMAILER OK"), str(local)
-
