@@ -65,6 +65,12 @@ def build_parser() -> PluginArgumentParser:
     )
     remote.add_argument("--expect-closed", action="store_true", help="an open port is CRITICAL")
     remote.add_argument(
+        "--filtered-closed",
+        action="store_true",
+        help="a port that never answers counts as closed even when no port of the address "
+        "answers (default: then the check cannot tell: UNKNOWN)",
+    )
+    remote.add_argument(
         "--relay-to",
         default=DEFAULT_RELAY_TO,
         metavar="DOMAIN",

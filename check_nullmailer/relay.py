@@ -119,6 +119,7 @@ class Battery:
     port: int
     mode: str  # "plain", "STARTTLS", "TLS"
     listening: bool = True
+    closed_kind: str = ""  # not listening: "refused", "filtered" (no answer) or "unreachable"
     closed_reason: str = ""
     banner: str = ""
     server_name: str = ""
@@ -127,6 +128,8 @@ class Battery:
     inbound: TestResult | None = None
     connections: int = 0
     problem: str = ""  # why the battery could not run (TLS failure, refusing banner)
+    problem_kind: str = ""  # the ProbeError kind behind ``problem``, if one
+    note: str = ""  # how the port was tested when not as asked (plain SMTP on 465)
     elapsed: float = 0.0
 
     @property
@@ -186,7 +189,8 @@ def run_battery(
 ) -> Battery:
     """Run the relay tests (and the inbound test) against ``address``:``port``.
 
-    ``mode`` is ``plain`` (no STARTTLS), ``STARTTLS`` or ``TLS`` (implicit TLS).
+    ``mode`` is ``plain`` (no STARTTLS), ``STARTTLS`` or ``TLS`` (implicit TLS);
+    ``clear text`` is plain on a port that should have spoken TLS (465).
     """
     start = time.monotonic()
     battery = Battery(port, mode)
@@ -217,10 +221,17 @@ def run_battery(
     except ProbeError as exc:
         battery.elapsed = time.monotonic() - start
         if exc.phase == "connect" and exc.kind in ("refused", "timeout", "unreachable"):
+            # refused is closed; no answer (filtered) and no route are judged by the caller
             battery.listening = False
-            battery.closed_reason = "filtered (no answer)" if exc.kind == "timeout" else exc.detail
+            battery.closed_kind = "filtered" if exc.kind == "timeout" else exc.kind
+            battery.closed_reason = (
+                f"filtered (no answer to connect within {connect_timeout:g} s)"
+                if exc.kind == "timeout"
+                else exc.detail
+            )
         else:
             battery.problem = f"{exc.kind} at {exc.phase}: {exc.detail}"
+            battery.problem_kind = exc.kind
         return battery
     except _Refusing as exc:
         battery.elapsed = time.monotonic() - start

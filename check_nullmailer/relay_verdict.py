@@ -5,13 +5,19 @@ A foreign recipient accepted in plain form is a proven open relay (CRITICAL); a 
 form accepted only through the server's own name (``%`` hack, bang path, quoted,
 ``user@foreign@self``) is a possible relay (WARNING); inconclusive or incomplete
 batteries and inbound mail are WARNINGs.
+
+A refused connection is a closed port (OK).  No route to the address (ENETUNREACH,
+EHOSTUNREACH, EADDRNOTAVAIL) is not: the check could not look, so it cannot tell
+(UNKNOWN).  A port that never answers (filtered) counts as closed only when the caller
+says so (``filtered_closed``: another port of the address answered, or the user said
+that filtered means closed); otherwise it is UNKNOWN too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from check_callout.kit.states import CRITICAL, OK, WARNING, worst
+from check_callout.kit.states import CRITICAL, OK, UNKNOWN, WARNING, worst
 from check_nullmailer.relay import (
     ACCEPTED,
     AUTH,
@@ -31,16 +37,35 @@ class PortVerdict:
 
 
 def judge_port(
-    batteries: list[Battery], *, expect_closed: bool = False, allow_inbound: bool = False
+    batteries: list[Battery],
+    *,
+    expect_closed: bool = False,
+    allow_inbound: bool = False,
+    filtered_closed: bool = True,
 ) -> PortVerdict:
     """The state of one port from its batteries (plain, then STARTTLS; or implicit TLS)."""
     first = batteries[0]
     port = first.port
     if not first.listening:
-        return PortVerdict(OK, f"not listening on {port}", [f"port {port}: {first.closed_reason}"])
+        detail = [f"port {port}: {first.closed_reason}"]
+        if first.closed_kind == "unreachable":
+            return PortVerdict(
+                UNKNOWN, f"cannot tell: port {port} unreachable from here ({first.closed_reason})", detail
+            )
+        if first.closed_kind == "filtered":
+            if not filtered_closed:
+                detail.append(
+                    "no port of this address answered, so a firewall that drops is not told from a "
+                    "host that is down or cut off (--filtered-closed: count it as closed)"
+                )
+                return PortVerdict(UNKNOWN, f"cannot tell: port {port} filtered (no answer)", detail)
+            return PortVerdict(OK, f"not listening on {port} (filtered)", detail)
+        return PortVerdict(OK, f"not listening on {port}", detail)
     details: list[str] = []
     for battery in batteries:
         details.append(_battery_line(battery))
+        if battery.note:
+            details.append(battery.note)
     if expect_closed:
         return PortVerdict(CRITICAL, f"port {port} is open (expected closed)", details)
     tests = [t for b in batteries for t in b.tests]
@@ -70,6 +95,9 @@ def judge_port(
         )
     for battery in problems:
         states.append((WARNING, f"{battery.where}: {battery.problem}"))
+    for battery in batteries:
+        if battery.note:
+            states.append((WARNING, battery.note))
     ran = [t for t in tests if t.outcome != UNTESTED]
     untested = [t for t in tests if t.outcome == UNTESTED]
     temporary = [t for t in ran if t.outcome == TEMPORARY]

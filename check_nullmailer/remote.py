@@ -1,8 +1,9 @@
 """The remote audit (``-H``): every SMTP port asked is closed, or open and relaying for
 nobody (the relay battery of :mod:`check_nullmailer.relay`).
 
-:class:`RemoteAudit` measures (one :class:`PortReport` per port); :class:`RelayContext`
-judges each port with :func:`check_nullmailer.relay_verdict.judge_port`.
+:class:`RemoteAudit` measures (one :class:`PortReport` per address and port: a name's
+every address, IPv6 and IPv4 alike, since mail may reach either); :class:`RelayContext`
+judges each with :func:`check_nullmailer.relay_verdict.judge_port`, the worst deciding.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from typing import Any
 import nagiosplugin
 
 from check_callout.kit.result import Finding
-from check_callout.kit.states import to_nagios
+from check_callout.kit.states import OK, to_nagios
 from check_callout.kit.text import sanitize
 from check_nullmailer.contexts import Problem
 from check_nullmailer.settings import Settings
 
 NAME = "NULLMAILER"
+MAX_ADDRESSES = 8  # addresses of one name audited
+CLEAR_TEXT_465 = (
+    "port 465 speaks clear-text SMTP, not implicit TLS (RFC 8314): tested in clear text; "
+    "clients that expect TLS there cannot talk to it"
+)
 
 
 @dataclass
@@ -31,6 +37,9 @@ class PortReport:
     expect_closed: bool = False
     allow_inbound: bool = False
     transcript: list[str] = field(default_factory=list)  # with -vv
+    address: str = ""
+    label: str = ""  # the address, when the name has several: said before the verdict
+    filtered_closed: bool = True  # a port that does not answer counts as closed
 
 
 class RemoteAudit(nagiosplugin.Resource):
@@ -48,7 +57,9 @@ class RemoteAudit(nagiosplugin.Resource):
     def name(self) -> str:
         return NAME
 
-    def _resolve(self) -> str:
+    def _resolve(self) -> list[str]:
+        """Every address of the name (the system's resolver: /etc/hosts, then DNS), in
+        getaddrinfo's order; an address given is itself."""
         import socket
 
         from check_callout.address import is_ip
@@ -56,13 +67,13 @@ class RemoteAudit(nagiosplugin.Resource):
 
         host = self.settings.hostname or ""
         if is_ip(host):
-            return host
+            return [host]
         families = self.settings.families or ()
         family = {(4,): socket.AF_INET, (6,): socket.AF_INET6}.get(families, socket.AF_UNSPEC)
 
-        def lookup() -> str:
+        def lookup() -> list[str]:
             infos = socket.getaddrinfo(host, 25, family, socket.SOCK_STREAM)
-            return str(infos[0][4][0])
+            return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
         result = run_parallel({"a": lookup}, self.deadline)["a"]
         if isinstance(result, BaseException):
@@ -73,14 +84,22 @@ class RemoteAudit(nagiosplugin.Resource):
         from check_nullmailer.relay import run_battery
 
         s = self.settings
-        report = PortReport(port, [], s.expect_closed, s.allow_inbound)
+        report = PortReport(port, [], s.expect_closed, s.allow_inbound, address=address)
         common = dict(
             helo=s.helo, deadline=self.deadline, relay_to=s.relay_to, own_name=self.own_name,
             timeout=s.step, connect_timeout=s.connect_timeout,
             transcript=report.transcript if s.verbose >= 2 else None,
         )  # fmt: skip
         if port == 465:
-            report.batteries.append(run_battery(address, port, mode="TLS", **common))
+            tls = run_battery(address, port, mode="TLS", **common)
+            if tls.problem_kind == "tls":
+                # the handshake failed: a server that greets in clear text is still an SMTP
+                # server that may relay, so it is asked in clear text
+                plain = run_battery(address, port, mode="clear text", **common)
+                if plain.listening and plain.banner:
+                    plain.note = CLEAR_TEXT_465
+                    tls = plain
+            report.batteries.append(tls)
         else:
             first = run_battery(address, port, mode="plain", **common)
             report.batteries.append(first)
@@ -93,23 +112,48 @@ class RemoteAudit(nagiosplugin.Resource):
         from check_nullmailer.relay import RELAYED, UNTESTED
 
         try:
-            address = self._resolve()
+            addresses = self._resolve()
         except LookupError as exc:
             yield nagiosplugin.Metric("target", Problem(sanitize(str(exc), 160)), context="problem")
             return
+        skipped = addresses[MAX_ADDRESSES:]
+        addresses = addresses[:MAX_ADDRESSES]
+        several = len(addresses) > 1
         ports = self.settings.ports
-        jobs = {port: (lambda port=port: self._port(address, port)) for port in ports}
-        finished = run_parallel(jobs, self.deadline, workers=len(jobs))
-        reports: list[PortReport] = []
-        for port in ports:
-            value = finished[port]
+        jobs = {
+            (address, port): (lambda address=address, port=port: self._port(address, port))
+            for address in addresses
+            for port in ports
+        }
+        finished = run_parallel(jobs, self.deadline, workers=min(16, len(jobs)))
+        reports: list[PortReport] = [v for v in finished.values() if isinstance(v, PortReport)]
+        for address in addresses:
+            # a port that never answers is closed only if another port of the same
+            # address answered (or the user says filtered means closed): when nothing
+            # answers at all, the check is blind
+            mine = [r for r in reports if r.address == address]
+            answered = any(
+                r.batteries and (r.batteries[0].listening or r.batteries[0].closed_kind == "refused")
+                for r in mine
+            )
+            for report in mine:
+                report.filtered_closed = answered or self.settings.filtered_closed
+                report.label = address if several else ""
+        for address, port in jobs:
+            where = f"{address} port {port}" if several else f"port {port}"
+            value = finished[(address, port)]
             if isinstance(value, PortReport):
-                reports.append(value)
-                yield nagiosplugin.Metric(f"port {port}", value, context="relay")
+                yield nagiosplugin.Metric(where, value, context="relay")
             else:
                 yield nagiosplugin.Metric(
-                    f"port {port}", Problem(f"port {port}: {sanitize(str(value), 160)}"), context="problem"
+                    where, Problem(f"{where}: {sanitize(str(value), 160)}"), context="problem"
                 )
+        if skipped:
+            yield nagiosplugin.Metric(
+                "addresses",
+                Problem(f"{len(skipped)} more addresses of {self.settings.hostname} not audited", OK),
+                context="problem",
+            )
         tests = [t for r in reports for b in r.batteries for t in b.tests]
         open_ports = sum(1 for r in reports if r.batteries and r.batteries[0].listening)
         yield nagiosplugin.Metric("open_ports", open_ports, min=0, context="perf")
@@ -132,6 +176,10 @@ class RelayContext(nagiosplugin.Context):
 
         report: PortReport = metric.value
         verdict = judge_port(
-            report.batteries, expect_closed=report.expect_closed, allow_inbound=report.allow_inbound
+            report.batteries,
+            expect_closed=report.expect_closed,
+            allow_inbound=report.allow_inbound,
+            filtered_closed=report.filtered_closed,
         )
-        return Finding(to_nagios(verdict.state), verdict.summary, metric, verdict.details)
+        summary = f"{report.label}: {verdict.summary}" if report.label else verdict.summary
+        return Finding(to_nagios(verdict.state), summary, metric, verdict.details)

@@ -23,6 +23,7 @@ class Settings:
     hostname: str | None  # -H: the remote audit; None: --local
     ports: tuple[int, ...]
     expect_closed: bool
+    filtered_closed: bool
     relay_to: str
     allow_inbound: bool
     families: tuple[int, ...] | None
@@ -92,7 +93,8 @@ def from_arguments(a: object) -> Settings:
     if a.exim_config and not os.path.isfile(a.exim_config):
         raise UsageError(f"--exim-config is not a file: {a.exim_config!r}")
     return Settings(
-        hostname=a.hostname or None, ports=a.ports, expect_closed=a.expect_closed, relay_to=relay_to,
+        hostname=a.hostname or None, ports=a.ports, expect_closed=a.expect_closed,
+        filtered_closed=a.filtered_closed, relay_to=relay_to,
         allow_inbound=a.allow_inbound, families=a.families, mta=a.mta, postfix_config=a.postfix_config,
         exim_config=a.exim_config, root=a.root or "/", allow_listen=a.allow_listen, sudo=a.sudo,
         origin=origin, sender=a.sender, queue_warning=a.queue_warning, queue_critical=a.queue_critical,
