@@ -10,7 +10,7 @@ from check_callout.address import Address, domain_address, is_ip
 from check_callout.kit.parallel import Unfinished, run_parallel
 from check_callout.net.dns import Resolver, Route, literal_route
 from check_callout.probe import Dialogue, run_dialogue
-from check_callout.receiver import UNFINISHED, Decision, Outcome, decide
+from check_callout.receiver import BLIND, UNFINISHED, UNREACHABLE, Decision, Outcome, decide
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,12 +111,30 @@ def run_callouts(
             dialogue.answers = {(options.mail_from, rcpt): outcome for rcpt in wanted[ip]}
             dialogue.answers.update((q, outcome) for q in also[ip])
             dialogues[ip] = dialogue
+    _sight(dialogues)
     return [
         _result(
             addr, routes[addr.domain], dialogues, extras.get(addr.domain, {}), options, chosen, postfix_sender
         )
         for addr in addresses
     ]
+
+
+def _sight(dialogues: dict[str, Dialogue]) -> None:
+    """An address without a local route is blind (this host cannot see that address
+    family at all) only when no address of its family was reached in this run; where
+    another one was, the family works here and that address is just unreachable."""
+    reached = {
+        ":" in ip
+        for ip, dialogue in dialogues.items()
+        if any(o.kind not in (BLIND, UNFINISHED) for o in dialogue.answers.values())
+    }
+    for ip, dialogue in dialogues.items():
+        if (":" in ip) in reached:
+            for table in (dialogue.outcomes, dialogue.answers):
+                for key, o in table.items():
+                    if o.kind == BLIND:
+                        table[key] = Outcome(UNREACHABLE, o.phase, o.code, o.text, o.time)
 
 
 def _result(

@@ -13,6 +13,7 @@ from check_callout.kit.states import CRITICAL, OK, UNKNOWN, worst
 from check_callout.net.dns import IMPLICIT
 from check_callout.receiver import (
     ACCEPT,
+    BLIND,
     EXIM_ACCEPT,
     EXIM_DEFER,
     REJECT,
@@ -101,6 +102,34 @@ def _where(attempt: Attempt) -> str:
     return attempt.host if attempt.host == attempt.address else f"{attempt.host} [{attempt.address}]"
 
 
+def _passed_over(attempt: Attempt, deciding: Attempt | None) -> str:
+    """How an address passed over before the deciding one relates to it: "more
+    preferred" only for a host of lower preference value."""
+    if deciding is None or attempt.preference < deciding.preference:
+        return "more preferred"
+    if attempt.host == deciding.host:
+        return "other address of the same host:"
+    return "host of equal preference"
+
+
+def _blind_note(decision: Decision) -> str:
+    """Addresses this host cannot reach at all, and why that is not the domain's fault."""
+    where = ", ".join(_where(a) for a in decision.blind[:3])
+    more = f" (+{len(decision.blind) - 3} more)" if len(decision.blind) > 3 else ""
+    return (
+        f"{where}{more} not probed: {_family_words(decision.blind[0])}; not the domain's fault, a "
+        "receiver with that address family asks it (--unreachable-family warning: a WARNING)"
+    )
+
+
+def _family_words(attempt: Attempt) -> str:
+    """``this host reaches no IPv6 address (Network is unreachable)``."""
+    family = "IPv6" if ":" in attempt.address else "IPv4"
+    text = attempt.outcome.text
+    why = text[text.find("(") :] if "(" in text else ""
+    return f"this host reaches no {family} address {why}".strip()
+
+
 def judge(result: SenderResult, policy: Policy) -> Judgement:
     """The state and the one-line summary for one sender."""
     decision = result.decision
@@ -120,6 +149,15 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         answered = [a for a in decision.attempts if a.outcome.kind != UNFINISHED]
         so_far = f"; the others: {summarise(answered)}" if answered else ""
         return Judgement(UNKNOWN, f"{sender}: cannot tell, no answer in time from {hosts}{so_far}")
+    if decision.blind and (decision.exim == EXIM_DEFER or deciding_p and deciding_p.action is None):
+        # a receiver that can reach those addresses may well accept: not seen, not judged
+        hosts = ", ".join(_where(a) for a in decision.blind[:3])
+        others = [a for a in decision.attempts if a.outcome.kind != BLIND]
+        so_far = f"; the others: {summarise(others)}" if others else ""
+        why = _family_words(decision.blind[0])
+        return Judgement(
+            UNKNOWN, f"{sender}: cannot tell, {hosts} not probed: {why}{so_far}", [_blind_note(decision)]
+        )
     action = decision.exim if deciding_p is None else deciding_p.action
     reason = decision.reason
     if deciding_p is not None and (
@@ -132,12 +170,14 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
     if action != EXIM_ACCEPT:
         return Judgement(CRITICAL, summary, keep=f"; {words}")
     found: list[tuple[int, str]] = []
+    deciding = decision.deciding
     for attempt in decision.degraded:
         what = attempt.outcome.describe(SUMMARY_REPLY)
-        found.append((policy.degraded, f"more preferred {_where(attempt)} {what}"))
+        found.append((policy.degraded, f"{_passed_over(attempt, deciding)} {_where(attempt)} {what}"))
+    if decision.blind:
+        found.append((policy.blind_family, _blind_note(decision)))
     for attempt in decision.unfinished:
         found.append((policy.degraded, f"{_where(attempt)} had not answered in time"))
-    deciding = decision.deciding
     for attempt in decision.attempts:
         if attempt.outcome.kind == REJECT and deciding is not None and attempt is not deciding:
             found.append(

@@ -112,6 +112,14 @@ def build_parser() -> PluginArgumentParser:
         help="state when the domain has no MX but an address (default: warning)",
     )
     judging.add_argument(
+        "--unreachable-family",
+        choices=("ok", "warning"),
+        default="ok",
+        help="state when MX addresses of a family this host has no route for (an IPv6 MX "
+        "from an IPv4-only host) could not be probed while another address decided (default: "
+        "ok, with a note)",
+    )
+    judging.add_argument(
         "--allow-private",
         action="store_true",
         help="do not warn when MX hosts resolve to loopback/private/link-local addresses",

@@ -14,7 +14,7 @@ import time
 from collections import namedtuple
 
 from check_callout.net.smtp import ProbeError, Reply, SMTPSession
-from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome
+from check_callout.receiver import ACCEPT, BLIND, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,12 +74,13 @@ def classify(reply: Reply) -> Outcome:
 
 def failure(exc: ProbeError, port: int = 25) -> Outcome:
     """A broken dialogue: the host could not be asked."""
-    kind = UNFINISHED if exc.kind == "deadline" else UNREACHABLE
+    kind = {"deadline": UNFINISHED, "no_route": BLIND}.get(exc.kind, UNREACHABLE)
     at = "" if exc.phase == "connect" else f" at {exc.phase.upper()}"
     words = {
         "refused": f"refused port {port}",
         "timeout": f"timed out on port {port}{at}",
         "unreachable": f"is unreachable ({exc.detail})",
+        "no_route": f"is unreachable: {exc.detail}",
         "closed": f"closed the connection{at}",
         "protocol": f"broke the protocol{at}: {exc.detail}",
         "tls": f"failed the TLS handshake: {exc.detail}",

@@ -32,6 +32,7 @@ REJECT = "reject"
 TEMPFAIL = "tempfail"
 UNREACHABLE = "unreachable"
 UNFINISHED = "unfinished"
+BLIND = "blind"  # this host has no route of that family: the address was not seen
 
 EXIM_ACCEPT = ACCEPT
 EXIM_DEFER = "defer"
@@ -48,7 +49,7 @@ class Outcome:
     __slots__ = ("kind", "phase", "code", "text", "time")
 
     def __init__(self, kind: str, phase: str = "", code: int = 0, text: str = "", time: float = 0.0) -> None:
-        self.kind = kind  # ACCEPT, REJECT, TEMPFAIL, UNREACHABLE or UNFINISHED
+        self.kind = kind  # ACCEPT, REJECT, TEMPFAIL, UNREACHABLE, UNFINISHED or BLIND
         self.phase = phase
         self.code = code
         self.text = text
@@ -119,7 +120,9 @@ class Decision:
     ``exim`` is accept, defer or reject (None when the DNS cannot tell); ``deciding`` the
     attempt that decided;
     ``degraded`` the attempts passed over before it; ``unfinished`` those that had not
-    answered in time.
+    answered in time; ``blind`` those this host cannot reach at all (no route of that
+    address family here): a receiver elsewhere may reach them, so they are not the
+    domain's fault, but neither were they seen.
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class Decision:
         degraded: list[Attempt] | None = None,
         unfinished: list[Attempt] | None = None,
         note: str = "",
+        blind: list[Attempt] | None = None,
     ) -> None:
         self.exim = exim
         self.exim_reply = exim_reply
@@ -141,6 +145,7 @@ class Decision:
         self.degraded = degraded if degraded is not None else []
         self.unfinished = unfinished if unfinished is not None else []
         self.note = note
+        self.blind = blind if blind is not None else []
 
     def __repr__(self) -> str:
         return f"Decision(exim={self.exim!r}, reason={self.reason!r})"
@@ -206,16 +211,34 @@ def decide(route: Route, outcomes: Mapping[str, Outcome]) -> Decision:
             )
         skipped = passed + undecided + before
         unfinished = [a for a in skipped if a.outcome.kind == UNFINISHED]
-        degraded = [a for a in skipped if a.outcome.kind != UNFINISHED]
+        blind = [a for a in skipped if a.outcome.kind == BLIND]
+        degraded = [a for a in skipped if a.outcome.kind not in (UNFINISHED, BLIND)]
         if chosen.outcome.kind == ACCEPT:
             return Decision(
-                EXIM_ACCEPT, "250 (the sender verifies)", reason, chosen, attempts, degraded, unfinished
+                EXIM_ACCEPT,
+                "250 (the sender verifies)",
+                reason,
+                chosen,
+                attempts,
+                degraded,
+                unfinished,
+                blind=blind,
             )
-        return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, reason, chosen, attempts, degraded, unfinished)
+        return Decision(
+            EXIM_REJECT, EXIM_REJECT_REPLY, reason, chosen, attempts, degraded, unfinished, blind=blind
+        )
     unfinished = [a for a in passed if a.outcome.kind == UNFINISHED]
+    blind = [a for a in passed if a.outcome.kind == BLIND]
     reason = summarise(passed)
     return Decision(
-        EXIM_DEFER, EXIM_DEFER_REPLY, reason or "no host could be asked", None, attempts, [], unfinished
+        EXIM_DEFER,
+        EXIM_DEFER_REPLY,
+        reason or "no host could be asked",
+        None,
+        attempts,
+        [],
+        unfinished,
+        blind=blind,
     )
 
 

@@ -82,13 +82,14 @@ class CalloutSettings(
 class Policy(
     namedtuple(
         "Policy",
-        "implicit_mx accept_all private postmaster degraded explicit_host",
-        defaults=(WARNING, WARNING, WARNING, WARNING, WARNING, False),
+        "implicit_mx accept_all private postmaster degraded explicit_host blind_family",
+        defaults=(WARNING, WARNING, WARNING, WARNING, WARNING, False, OK),
     )
 ):
     """How strict to be about things that are not failures (each a state 0-3).
 
-    ``explicit_host``: the user chose the host (-H), its address is not judged.
+    ``explicit_host``: the user chose the host (-H), its address is not judged;
+    ``blind_family``: an address of a family this host cannot reach at all (OK, a note).
     """
 
     __slots__ = ()
@@ -171,5 +172,6 @@ def from_arguments(args: object) -> Settings:
         implicit_mx=BY_NAME[a.implicit_mx],
         private=OK if a.allow_private else WARNING,
         explicit_host=bool(a.hostname),
+        blind_family=BY_NAME[a.unreachable_family],
     )
     return Settings(senders, callout, policy, a.warning, a.critical, a.timeout, a.verbose)

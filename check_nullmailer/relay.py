@@ -220,15 +220,14 @@ def run_battery(
         session = connect()
     except ProbeError as exc:
         battery.elapsed = time.monotonic() - start
-        if exc.phase == "connect" and exc.kind in ("refused", "timeout", "unreachable"):
+        if exc.phase == "connect" and exc.kind in ("refused", "timeout", "unreachable", "no_route"):
             # refused is closed; no answer (filtered) and no route are judged by the caller
             battery.listening = False
-            battery.closed_kind = "filtered" if exc.kind == "timeout" else exc.kind
-            battery.closed_reason = (
-                f"filtered (no answer to connect within {connect_timeout:g} s)"
-                if exc.kind == "timeout"
-                else exc.detail
-            )
+            battery.closed_kind = {"timeout": "filtered", "no_route": "unreachable"}.get(exc.kind, exc.kind)
+            battery.closed_reason = {
+                "timeout": f"filtered (no answer to connect within {connect_timeout:g} s)",
+                "unreachable": f"unreachable ({exc.detail})",
+            }.get(exc.kind, exc.detail)  # no_route: "no route from this host (...)"
         else:
             battery.problem = f"{exc.kind} at {exc.phase}: {exc.detail}"
             battery.problem_kind = exc.kind

@@ -49,9 +49,7 @@ def judge_port(
     if not first.listening:
         detail = [f"port {port}: {first.closed_reason}"]
         if first.closed_kind == "unreachable":
-            return PortVerdict(
-                UNKNOWN, f"cannot tell: port {port} unreachable from here ({first.closed_reason})", detail
-            )
+            return PortVerdict(UNKNOWN, f"cannot tell: port {port}: {first.closed_reason}", detail)
         if first.closed_kind == "filtered":
             if not filtered_closed:
                 detail.append(

@@ -162,6 +162,11 @@ def test_hostile_mx_on_private_or_link_local_address(namespace, address):
         assert done.returncode == 0, done.stderr
         run = ProcessRun(**json.loads(done.stdout))
         assert_well_formed(run, timeout=3)
+        if extra and address == "fd12:3456::1":
+            # the namespace reaches no IPv6 address at all: that family is the monitoring
+            # host's blind spot, not the domain's fault (OK with a note), and the IPv4 MX decides
+            assert run.code == 0 and "this host reaches no IPv6 address" in run.output, run
+            continue
         assert run.code == 1, run  # the preferred MX cannot be reached: degraded at least
         assert ("MX points at a non-public address" in run.output) is warns, run
         assert "accepts RCPT" in run.output, run

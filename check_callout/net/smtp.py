@@ -31,14 +31,35 @@ MAX_LINES = 1000  # lines in one multi-line reply before we call it endless
 KEEP_LINES = 64  # lines of one reply we keep (EHLO keywords, texts)
 MAX_TRANSCRIPT = 400
 
-KINDS = ("refused", "timeout", "unreachable", "closed", "protocol", "tls", "deadline")
+KINDS = ("refused", "timeout", "unreachable", "no_route", "closed", "protocol", "tls", "deadline")
+_NO_ROUTE = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
+
+
+def local_route_error(address: str) -> OSError | None:
+    """Why this host itself cannot send to ``address`` (no route, no address of that
+    family), or None when it can.  A UDP ``connect`` only consults the local routing
+    table: nothing is sent."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        probe = socket.socket(family, socket.SOCK_DGRAM)
+    except OSError as exc:  # the family itself is missing (a kernel without IPv6)
+        return exc
+    try:
+        probe.connect((address.encode("ascii", "replace"), 9))
+    except OSError as exc:
+        return exc if exc.errno in _NO_ROUTE else None
+    finally:
+        probe.close()
+    return None
 
 
 class ProbeError(Exception):
     """The dialogue broke off: the server could not be asked.
 
     ``kind`` is one of :data:`KINDS`; ``phase`` the step that failed (``connect``,
-    ``banner``, ``ehlo``, ``starttls``, ``mail``, ``rcpt``, ``rset``).
+    ``banner``, ``ehlo``, ``starttls``, ``mail``, ``rcpt``, ``rset``).  ``no_route``:
+    this host has no route to the address (its own network, not the server's fault);
+    ``unreachable``: the way there failed further out (an ICMP unreachable).
     """
 
     def __init__(self, kind: str, phase: str, detail: str) -> None:
@@ -210,7 +231,11 @@ class SMTPSession:
         ssl = sys.modules.get("ssl")  # an SSLError exists only once ssl is loaded: no import here
         if ssl is not None and isinstance(exc, ssl.SSLError):
             return ProbeError("tls", self._phase, f"TLS error: {exc.reason or exc}")
-        if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        if exc.errno in _NO_ROUTE:
+            if self._phase == "connect" and local_route_error(self.address) is not None:
+                return ProbeError(
+                    "no_route", self._phase, f"no route from this host ({exc.strerror or name})"
+                )
             return ProbeError("unreachable", self._phase, exc.strerror or name)
         return ProbeError("closed", self._phase, exc.strerror or name)
 
@@ -289,7 +314,10 @@ class SMTPSession:
         start = time.monotonic()
         self._phase = "connect"
         family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:  # no such family on this host at all
+            raise self._os_error(exc) from None
         sock.settimeout(min(self.connect_timeout, self._left()))
         try:
             # bytes: an IP literal needs no IDNA codec (str would import encodings.idna)

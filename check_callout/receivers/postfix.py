@@ -29,8 +29,8 @@ from itertools import groupby, permutations, product
 
 from check_callout.net.dns import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN
 from check_callout.receiver import ACCEPT as KIND_ACCEPT
+from check_callout.receiver import BLIND, UNFINISHED, UNREACHABLE, Outcome
 from check_callout.receiver import REJECT as KIND_REJECT
-from check_callout.receiver import UNFINISHED, UNREACHABLE, Outcome
 from check_callout.receivers.profile import ACCEPT, Prediction, Profile
 
 TYPE_CHECKING = False
@@ -98,10 +98,14 @@ def walk(
     "defer" | None for cannot tell, and the reason as Postfix words it)."""
     sessions = 0
     why = "no MX host has an address"
+    blind = False  # an address this host cannot reach at all: a receiver elsewhere may
     for host, address in order[: profile.address_limit or None]:
         outcome = outcomes.get(address)
         if outcome is None or outcome.kind == UNFINISHED:
             return None, ""
+        if outcome.kind == BLIND:
+            blind = True
+            continue
         if outcome.kind == UNREACHABLE and outcome.phase in ("connect", ""):
             why = f"connect to {host}[{address}]:25: {_connect_error(outcome.text)}"
             continue
@@ -114,7 +118,7 @@ def walk(
         why = said
         if profile.session_limit and sessions >= profile.session_limit:
             break
-    return DEFERRED, why
+    return (None, "") if blind else (DEFERRED, why)
 
 
 def _answer(profile: Profile, sender: str, result: tuple[str | None, str], reason: str) -> Prediction:
