@@ -179,6 +179,11 @@ def _routes(addresses: Sequence[Address], options: CalloutSettings, deadline: fl
     if options.host and is_ip(options.host):
         route = literal_route(options.host)
         return {d: route for d in domains}
+    if options.host and not options.nameserver:
+        from check_callout.net.dns import system_host_route
+
+        route = system_host_route(options.host, options.families, deadline)
+        return {d: route for d in domains}
     dns_deadline = deadline
     resolver = Resolver(
         options.nameserver,

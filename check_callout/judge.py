@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from check_callout.address import is_non_public
 from check_callout.kit.states import CRITICAL, OK, UNKNOWN, worst
-from check_callout.net.dns import IMPLICIT
+from check_callout.net.dns import IMPLICIT, NO_ADDRESS, NXDOMAIN
 from check_callout.receiver import (
     ACCEPT,
     BLIND,
@@ -144,6 +144,10 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
         prefix = "no MX, implicit MX "
     if decision.exim is None:
         return Judgement(UNKNOWN, f"{sender}: {decision.reason}; {words}", keep=f"; {words}")
+    if policy.explicit_host and route.status in (NXDOMAIN, NO_ADDRESS):
+        # -H is the operator's choice of host: one that does not resolve is a mistake in
+        # the check's own arguments, not a verdict on the sender
+        return Judgement(UNKNOWN, f"{sender}: cannot tell: -H {route.domain}: {route.detail}")
     if decision.unfinished and (decision.exim == EXIM_DEFER or deciding_p and deciding_p.action is None):
         hosts = ", ".join(_where(a) for a in decision.unfinished[:3])
         answered = [a for a in decision.attempts if a.outcome.kind != UNFINISHED]

@@ -160,3 +160,15 @@ def test_explicit_host_from_the_host_table():
     assert run.code == 0, run
     match = assert_well_formed(typo)
     assert typo.code == 3 and "mx.hots.test" in match.group("text"), typo
+
+
+def test_explicit_host_that_does_not_exist_is_unknown():
+    """-H is the operator's choice: NXDOMAIN for it is a typo to fix, not a verdict."""
+    from tests.support.hostile import callout
+    from tests.support.servers import DNSTestServer
+
+    with DNSTestServer({"other.test": [("A", "127.0.0.1")]}) as dns:
+        run = callout("-s", "alice@example.test", "-H", "mx.nothere.test", *dns.args, *FAST)
+    match = assert_well_formed(run)
+    assert run.code == 3 and "mx.nothere.test" in match.group("text"), run
+    assert "would reject" not in run.output, run
