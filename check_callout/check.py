@@ -47,12 +47,14 @@ class Callout(nagiosplugin.Resource):
         for result in results:
             yield nagiosplugin.Metric(f"sender {result.sender.display}", result, context="callout")
         # The deciding dialogue's time; when no host decides (a defer), the longest
-        # dialogue, so that the label is always there for graphs.
+        # dialogue; when nothing was probed (NXDOMAIN, null MX), the DNS lookup: the
+        # label is always there for graphs.
         times = [t for t in (r.deciding_time for r in results) if t is not None]
         if not times:
             times = [d.total for r in results for d in r.dialogues]
-        if times:
-            yield nagiosplugin.Metric("time", Seconds(max(times)), "s", min=0, context="time")
+        if not times:
+            times = [r.route.lookup_time for r in results]
+        yield nagiosplugin.Metric("time", Seconds(max(times, default=0.0)), "s", min=0, context="time")
         hosts: dict[str, set[str]] = {}
         accepting: set[str] = set()
         for result in results:
@@ -62,17 +64,17 @@ class Callout(nagiosplugin.Resource):
                     accepting.add(attempt.host)
         yield nagiosplugin.Metric("mx_hosts", len(hosts), min=0, context="count")
         yield nagiosplugin.Metric("mx_accepting", len(accepting), min=0, context="count")
-        seen: set[str] = set()
+        # One label per MX host, the longest of its addresses' dialogues: a host that
+        # gains an address keeps its label (graphs do not break), and a host with fifty
+        # addresses adds one item, not fifty (the first line stays within NRPE's 1 KiB).
+        per_host: dict[str, float] = {}
         for result in results:
             for dialogue in result.dialogues:
-                label = perf_label(
-                    f"time_{dialogue.host}"
-                    + (f"_{dialogue.address}" if len(hosts.get(dialogue.host, ())) > 1 else "")
-                )
-                if label in seen or dialogue.total <= 0:
-                    continue
-                seen.add(label)
-                yield nagiosplugin.Metric(label, Seconds(dialogue.total), "s", min=0, context="host_time")
+                if dialogue.total > 0:
+                    per_host[dialogue.host] = max(per_host.get(dialogue.host, 0.0), dialogue.total)
+        for host, took in per_host.items():
+            label = perf_label(f"time_{host}")
+            yield nagiosplugin.Metric(label, Seconds(took), "s", min=0, context="host_time")
 
 
 class CalloutContext(nagiosplugin.Context):

@@ -175,7 +175,17 @@ def _result(
 
 
 def _routes(addresses: Sequence[Address], options: CalloutSettings, deadline: float) -> dict[str, Route]:
-    domains = list(dict.fromkeys(a.domain for a in addresses))
+    from check_callout.net.dns import single_label_route
+
+    every = list(dict.fromkeys(a.domain for a in addresses))
+    single = {d: single_label_route(d) for d in every if "." not in d}
+    domains = [d for d in every if d not in single]
+    if not domains:
+        return single
+    return {**_dns_routes(domains, options, deadline), **single}
+
+
+def _dns_routes(domains: list[str], options: CalloutSettings, deadline: float) -> dict[str, Route]:
     if options.host and is_ip(options.host):
         route = literal_route(options.host)
         return {d: route for d in domains}

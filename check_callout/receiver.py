@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import groupby
 
-from check_callout.net.dns import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN
+from check_callout.net.dns import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN, SINGLE_LABEL
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Decision:
 
 
 def _no_route(route: Route) -> Decision | None:
-    if route.status == NXDOMAIN:
+    if route.status in (NXDOMAIN, SINGLE_LABEL):
         return Decision(EXIM_REJECT, EXIM_UNROUTEABLE_REPLY, route.detail)
     if route.status in (NULL_MX, NO_ADDRESS):
         return Decision(EXIM_REJECT, EXIM_REJECT_REPLY, route.detail)

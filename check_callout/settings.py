@@ -136,8 +136,8 @@ def from_arguments(args: object) -> Settings:
         raise UsageError("--max-hosts must be between 1 and 100")
     try:
         senders = tuple([parse_address(s) for s in a.sender] + [domain_address(d) for d in a.domain])
-        if a.mail_from:
-            parse_address(a.mail_from)
+        # the null sender, also written as the help shows it; an address without its <>
+        mail_from = "" if a.mail_from.strip() in ("<>", "") else str(parse_address(a.mail_from))
         if a.helo is not None:
             to_ascii_domain(a.helo)
         if a.postfix_sender:
@@ -153,7 +153,7 @@ def from_arguments(args: object) -> Settings:
     callout = CalloutSettings(
         port=a.port,
         helo=a.helo or default_helo(a.timeout),
-        mail_from=a.mail_from,
+        mail_from=mail_from,
         starttls=a.starttls,
         timeout=min(DEFAULT_TIMEOUT, a.timeout),
         connect_timeout=a.connect_timeout,

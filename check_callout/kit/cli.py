@@ -33,6 +33,11 @@ class PluginArgumentParser(argparse.ArgumentParser):
         self.plugin_name = plugin_name
         self.version_string = version
 
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        if args is None:
+            args = sys.argv[1:]
+        return super().parse_known_args([undo_surrogates(arg) for arg in args], namespace)
+
     def error(self, message: str) -> NoReturn:
         fail_unknown(self.plugin_name, f"usage error: {message} (see --help)")
 
@@ -53,11 +58,34 @@ def check_argv(argv: Sequence[str]) -> None:
                 raise UsageError(f"argument contains a control character (0x{ord(ch):02x}): refused")
 
 
+def undo_surrogates(arg: str) -> str:
+    """An argument as its bytes meant it: under an ASCII locale (``LC_ALL=C`` with
+    ``PYTHONUTF8=0``) Python keeps non-ASCII bytes as surrogate escapes, so an IDN
+    ``bücher.test`` arrives as ``b\udcc3\udcbccher.test``.  UTF-8 bytes are read as UTF-8;
+    anything else is left for validation to refuse."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in arg):
+        return arg
+    try:
+        return arg.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return arg
+
+
 # -- argument types -----------------------------------------------------------------------------
+
+MIN_TIMEOUT = 0.2  # -t below this cannot even connect and read a banner
+
+
+def _ascii_number(text: str, what: str) -> str:
+    """Refuse digits other than ASCII (int() and float() read Arabic-Indic digits too)."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"not {what} (ASCII digits only): {text!r}")
+    return text
 
 
 def positive_float(text: str) -> float:
     """argparse type: a number of seconds greater than zero."""
+    _ascii_number(text, "a number")
     try:
         value = float(text)
     except ValueError:
@@ -67,8 +95,19 @@ def positive_float(text: str) -> float:
     return value
 
 
+def run_timeout(text: str) -> float:
+    """argparse type: ``-t``, at least :data:`MIN_TIMEOUT` seconds."""
+    value = positive_float(text)
+    if value < MIN_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"-t {text} is too short to connect and read a banner (at least {MIN_TIMEOUT:g} s)"
+        )
+    return value
+
+
 def port_number(text: str) -> int:
     """argparse type: a TCP port."""
+    _ascii_number(text.strip(), "a port number")
     try:
         value = int(text)
     except ValueError:
@@ -165,7 +204,7 @@ def add_run_options(group: Any, prog: str, version: str, verbose_help: str) -> N
     group.add_argument(
         "-t",
         "--timeout",
-        type=positive_float,
+        type=run_timeout,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"bound for the whole run (default: {DEFAULT_TIMEOUT:g})",

@@ -26,6 +26,15 @@ NULL_MX = "null_mx"  # MX 0 . : the domain accepts no mail
 NXDOMAIN = "nxdomain"
 NO_ADDRESS = "no_address"  # neither MX nor A/AAAA
 DNS_ERROR = "dns_error"  # the DNS could not answer: cannot tell
+SINGLE_LABEL = "single_label"  # localhost, intranet: no remote receiver can route to it
+
+
+def single_label_route(domain: str) -> Route:
+    """A domain of one label (``localhost``, ``intranet``): asked of no DNS, since a
+    receiver elsewhere either fails to route it or routes it to itself."""
+    # a receiver cannot route it, or takes it as its own: never the sender's own mailbox
+    detail = f"{domain} has a single label: such a sender cannot pass any remote callout"
+    return Route(domain, SINGLE_LABEL, detail=detail)
 
 
 class DNSFailure(Exception):
