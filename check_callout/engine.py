@@ -194,7 +194,9 @@ def _dns_routes(domains: list[str], options: CalloutSettings, deadline: float) -
 
         route = system_host_route(options.host, options.families, deadline)
         return {d: route for d in domains}
-    dns_deadline = deadline
+    # DNS gives up a little before the run's deadline, so that a resolver that never
+    # answers is reported as such (which one, how long) rather than as the run's timeout
+    dns_deadline = deadline - min(0.5, 0.2 * max(0.0, deadline - time.monotonic()))
     resolver = Resolver(
         options.nameserver,
         options.dns_port,
@@ -205,10 +207,12 @@ def _dns_routes(domains: list[str], options: CalloutSettings, deadline: float) -
         route = resolver.host_route(options.host, dns_deadline)
         return {d: route for d in domains}
     jobs = {d: (lambda d=d: resolver.route(d, dns_deadline, options.max_hosts)) for d in domains}
-    results = run_parallel(jobs, dns_deadline, workers=8)
+    results = run_parallel(jobs, deadline, workers=8)
     routes: dict[str, Route] = {}
     for domain, result in results.items():
         if isinstance(result, Route):
+            if resolver.config_note and not result.detail:
+                result.detail = f"resolver: {resolver.config_note}"  # said even when DNS answers
             routes[domain] = result
         else:
             reason = _missing(result, "no DNS answer before the check's time ran out", "DNS lookup")

@@ -37,6 +37,35 @@ def single_label_route(domain: str) -> Route:
     return Route(domain, SINGLE_LABEL, detail=detail)
 
 
+GLIBC_DEFAULT = "127.0.0.1"  # the resolver glibc asks when resolv.conf names none
+RESOLV_CONF = "/etc/resolv.conf"
+
+
+def resolv_conf_problem(path: str = RESOLV_CONF) -> str:
+    """What is wrong with the system's resolver configuration, in words."""
+    import os
+
+    if not os.path.exists(path):
+        return f"{path} is missing"
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror or type(exc).__name__})"
+    return f"{path} names no nameserver"
+
+
+def _server_text(nameserver: object) -> str:
+    """A nameserver's address (dnspython 2.4+ keeps objects, written ``Do53:ADDR@PORT``
+    in its error lists; older versions plain addresses)."""
+    text = str(getattr(nameserver, "address", None) or nameserver)
+    if text.startswith("Do53:"):
+        text = text[len("Do53:") :]
+        head, at, port = text.rpartition("@")
+        text = head if at and port.isdigit() else text
+    return text
+
+
 class DNSFailure(Exception):
     """The resolver could not answer (SERVFAIL, REFUSED, timeout)."""
 
@@ -116,11 +145,18 @@ class Resolver:
         import dns.resolver  # imported here: a run without DNS does not pay for it
 
         self._dns = dns
+        self.config_note = ""  # what is wrong with the system's resolver configuration
         if nameserver:
             self._resolver = dns.resolver.Resolver(configure=False)
             self._resolver.nameservers = [nameserver]
         else:
-            self._resolver = dns.resolver.Resolver()
+            try:
+                self._resolver = dns.resolver.Resolver()
+            except dns.resolver.NoResolverConfiguration:
+                # glibc, and so the mail software on this host, then asks 127.0.0.1
+                self._resolver = dns.resolver.Resolver(configure=False)
+                self._resolver.nameservers = [GLIBC_DEFAULT]
+                self.config_note = f"{resolv_conf_problem()}: glibc's default {GLIBC_DEFAULT} asked"
         self._resolver.port = port
         self._resolver.timeout = min(2.0, timeout)
         self._resolver.lifetime = timeout
@@ -142,12 +178,47 @@ class Resolver:
         except dns.resolver.NXDOMAIN:
             raise
         except dns.resolver.NoNameservers as exc:
-            raise DNSFailure(f"{rdtype} {name}: no server could answer (SERVFAIL or REFUSED)") from exc
+            said = self._said(exc) or f"{self._servers()} could not answer"
+            raise DNSFailure(self._failure(f"{rdtype} {name}: {said}")) from exc
         except dns.exception.Timeout as exc:
-            raise DNSFailure(f"{rdtype} {name}: resolver timed out") from exc
+            waited = min(self.timeout, left)
+            said = f"{self._servers()}: timeout (no answer within {waited:.1f} s)"
+            raise DNSFailure(self._failure(f"{rdtype} {name}: {said}")) from exc
         except dns.exception.DNSException as exc:
-            raise DNSFailure(f"{rdtype} {name}: {sanitize(str(exc), 120)}") from exc
+            said = f"{self._servers()}: {sanitize(str(exc), 120)}"
+            raise DNSFailure(self._failure(f"{rdtype} {name}: {said}")) from exc
         return answer.rrset
+
+    def _servers(self) -> str:
+        """``resolver 127.0.0.1 port 53`` (every server asked)."""
+        port = self._resolver.port
+        servers = ", ".join(f"{_server_text(ns)} port {port}" for ns in self._resolver.nameservers)
+        return f"resolver {servers}" if servers else "no resolver"
+
+    def _failure(self, text: str) -> str:
+        """A failure's words; a broken resolver configuration first (the line may be cut)."""
+        return f"{self.config_note} ({text})" if self.config_note else text
+
+    @staticmethod
+    def _said(exc: Exception) -> str:
+        """What each server said: ``resolver 127.0.0.1 port 53 answered SERVFAIL``."""
+        errors = getattr(exc, "kwargs", {}).get("errors") or []
+        said: list[str] = []
+        for error in errors:
+            if not isinstance(error, tuple) or len(error) < 4:
+                continue
+            server, port, what = _server_text(error[0]), error[2], error[3]
+            if isinstance(what, str):  # an rcode's name: SERVFAIL, REFUSED, FORMERR ...
+                text = f"resolver {server} port {port} answered {what}"
+            elif isinstance(what, ConnectionRefusedError):
+                text = f"resolver {server} port {port}: refused (nothing listens there)"
+            elif isinstance(what, OSError):
+                text = f"resolver {server} port {port}: {what.strerror or type(what).__name__}"
+            else:
+                text = f"resolver {server} port {port}: {type(what).__name__} {what}".strip()
+            if text not in said:
+                said.append(sanitize(text, 120))
+        return "; ".join(said[:3])
 
     def addresses(self, name: str, deadline: float) -> tuple[list[str], str]:
         """IPv6 then IPv4 addresses of ``name`` (as Exim orders them), and a note.

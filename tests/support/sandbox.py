@@ -6,6 +6,8 @@ test servers and the plugin as real processes, with the network the test set up.
 - ``hosts`` and ``resolv_conf`` become the namespace's ``/etc/hosts`` and
   ``/etc/resolv.conf``: ``ip netns exec`` bind-mounts ``/etc/netns/<name>/<file>`` over
   ``/etc/<file>`` in a private mount namespace, so the host's own files are untouched;
+- ``hide`` makes files of ``/etc`` missing inside: an overlay of ``/etc`` whose upper
+  layer (on a private tmpfs) holds a whiteout for each;
 - a scene is a function of :mod:`tests.support.scenes`, run inside with
   ``python -m tests.support.scenes NAME ARGS``; it prints one JSON line (a ProcessRun).
 """
@@ -44,14 +46,21 @@ class Sandbox:
         hosts: str | None = None,
         resolv_conf: str | None = None,
         setup: list[list[str]] | None = None,
+        hide: tuple[str, ...] = (),
     ) -> None:
         self.name = f"{PREFIX}{tag}-{os.getpid()}"
         self.etc = NETNS_ETC / self.name
         self.hosts = hosts
         self.resolv_conf = resolv_conf
         self.setup = setup or []
+        self.hide = hide
+        self.layer: str | None = None
 
     def __enter__(self) -> Sandbox:
+        if self.hide:
+            import tempfile
+
+            self.layer = tempfile.mkdtemp(prefix=f"{self.name}-")
         self._ip("netns", "add", self.name)
         try:
             self._ip("-n", self.name, "link", "set", "lo", "up")
@@ -71,6 +80,8 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         subprocess.run([_ip() or "ip", "netns", "del", self.name], capture_output=True, timeout=10)
         shutil.rmtree(self.etc, ignore_errors=True)
+        if self.layer is not None:
+            shutil.rmtree(self.layer, ignore_errors=True)
 
     def _ip(self, *args: str) -> None:
         subprocess.run([_ip() or "ip", *args], check=True, capture_output=True, timeout=10)
@@ -79,6 +90,13 @@ class Sandbox:
         self, argv: list[str], limit: float = 30.0, check: bool = False
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` inside the namespace (its own /etc/hosts and resolv.conf)."""
+        if self.layer is not None:  # the mounts live in this command's mount namespace only
+            whiteouts = " && ".join(f'mknod "$d/u/{name}" c 0 0' for name in self.hide)
+            script = (
+                f'd={self.layer} && mount -t tmpfs cchn "$d" && mkdir "$d/u" "$d/w" && {whiteouts} && '
+                'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d/u,workdir=$d/w" /etc && exec "$@"'
+            )
+            argv = ["sh", "-c", script, "sh", *argv]
         return subprocess.run(
             [_ip() or "ip", "netns", "exec", self.name, *argv],
             capture_output=True,

@@ -341,6 +341,8 @@ def make_certificate(directory: Path, name: str = "mx.test") -> tuple[Path, Path
 # --------------------------------------------------------------------------- DNS
 
 SERVFAIL = "SERVFAIL"
+REFUSED = "REFUSED"
+FORMERR = "FORMERR"
 NXDOMAIN = "NXDOMAIN"
 DROP = "DROP"
 
@@ -350,8 +352,8 @@ class ZoneResolver(BaseResolver):
 
     Types: "A", "AAAA", "MX" (value ``(preference, exchange)``), "CNAME".  A name that
     exists but has no record of the asked type gets an empty NOERROR answer
-    (NoAnswer); a name that is absent gets NXDOMAIN; the markers SERVFAIL, NXDOMAIN and
-    DROP (no answer at all) force those.
+    (NoAnswer); a name that is absent gets NXDOMAIN; the markers SERVFAIL, REFUSED,
+    FORMERR, NXDOMAIN and DROP (no answer at all) force those.
     """
 
     def __init__(self, zone: dict[str, object]) -> None:
@@ -368,8 +370,8 @@ class ZoneResolver(BaseResolver):
             records = self.zone.get(name)
             if records == DROP:
                 return None  # type: ignore[return-value]  # dnslib sends nothing
-            if records == SERVFAIL:
-                reply.header.rcode = RCODE.SERVFAIL
+            if records in (SERVFAIL, REFUSED, FORMERR):
+                reply.header.rcode = getattr(RCODE, records)
                 return reply
             if records is None or records == NXDOMAIN:
                 reply.header.rcode = RCODE.NXDOMAIN
