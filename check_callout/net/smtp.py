@@ -201,10 +201,16 @@ class SMTPSession:
             self._buf += data
 
     def _read_reply(self) -> tuple[int, bytes]:
-        """Read one (possibly multi-line) reply; bounded in lines, bytes and time."""
+        """Read one (possibly multi-line) reply; bounded in lines, bytes and time.
+
+        The reply's code is its first line's: lines that disagree (``550-...`` then
+        ``250 ...``, which RFC 5321 forbids) are read as Exim 4.96 reads them in a
+        callout (seen: ``550-``/``250`` rejects, ``250-``/``550`` accepts,
+        ``450-``/``250`` defers), and the disagreement is said in the text.
+        """
         reply_deadline = time.monotonic() + self.timeout
         kept: list[bytes] = []
-        code = -1
+        codes: list[int] = []
         for count in range(MAX_LINES + 1):
             if count == MAX_LINES:
                 raise ProbeError("protocol", self._phase, f"reply longer than {MAX_LINES} lines")
@@ -216,11 +222,18 @@ class SMTPSession:
             code = int(head)
             if not 200 <= code <= 599:
                 raise ProbeError("protocol", self._phase, f"reply code out of range: {code}")
+            if code not in codes:
+                codes.append(code)
             if len(kept) < KEEP_LINES:
                 kept.append(line[4:].strip(b" \t\r\n"))
             if sep != b"-":
                 break
-        return code, b"\n".join(kept)
+        if len(codes) > 1:
+            mixed = ", ".join(str(c) for c in codes)
+            kept.append(
+                f"[reply lines carry different codes ({mixed}): read by the first, as Exim does]".encode()
+            )
+        return codes[0], b"\n".join(kept)
 
     def _os_error(self, exc: OSError) -> ProbeError:
         if isinstance(exc, socket.timeout):

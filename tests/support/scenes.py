@@ -3,6 +3,11 @@ asks for, run one plugin as a real process, print its ProcessRun as one JSON lin
 
     python -m tests.support.scenes plugin MODULE ARGS...
     python -m tests.support.scenes serve [--smtp ADDR,PORT,KIND]... [--dns ZONE_JSON] -- MODULE ARGS...
+    python -m tests.support.scenes exim-callout EXIM CONFIG ADDR KIND
+
+``exim-callout`` puts a real Exim in the receiver's place: a scripted server of ``KIND``
+on ``ADDR`` port 25, and ``exim -bhc`` (a session replayed from stdin with real
+callouts) offering a sender whose callout goes there; it prints Exim's RCPT reply.
 
 ``--dns`` serves the zone on 127.0.0.1 port 53 of the namespace (the address a
 ``resolv.conf`` there can name).  SMTP kinds are in :data:`KINDS`.  Every server stops
@@ -29,11 +34,43 @@ KINDS = {
     "mixed250": lambda: dialogue(
         replies={b"RCPT": b"250-2.1.5 first line says ok\r\n550 5.1.1 last says no\r\n"}
     ),
+    "mixed450": lambda: dialogue(
+        replies={b"RCPT": b"450-4.2.0 first line says later\r\n250 2.1.5 last says ok\r\n"}
+    ),
+    "mixed250_450": lambda: dialogue(
+        replies={b"RCPT": b"250-2.1.5 first line says ok\r\n450 4.2.0 last says later\r\n"}
+    ),
 }
+
+
+EXIM_SESSION = b"EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<u@rx.test>\r\nQUIT\r\n"
+
+
+def exim_callout(exim: str, config: str, address: str, kind: str) -> dict[str, object]:
+    """Exim's answer to RCPT when its sender callout meets a ``kind`` server."""
+    import subprocess
+
+    with RawServer(address, 25, KINDS[kind]()):
+        done = subprocess.run(
+            [exim, "-C", config, "-bhc", "192.0.2.99"], input=EXIM_SESSION, capture_output=True, timeout=30
+        )
+    replies = [line for line in done.stdout.decode("utf-8", "replace").splitlines() if line[:3].isdigit()]
+    # the reply to RCPT: the last reply before QUIT's 221
+    final = [line for line in replies if not line.startswith("221")]
+    last = final[-1] if final else ""
+    lines = []
+    for line in reversed(final):
+        if line[:4] != f"{last[:3]}-" and line != last:
+            break
+        lines.insert(0, line)
+    return {"code": int(last[:3]) if last else 0, "reply": lines}
 
 
 def main(argv: list[str]) -> None:
     scene, rest = argv[0], argv[1:]
+    if scene == "exim-callout":
+        print(json.dumps(exim_callout(*rest)))
+        return
     if scene == "plugin":
         run = run_plugin(rest[0], rest[1:], limit=30)
         print(json.dumps(run.__dict__))
