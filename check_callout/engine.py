@@ -8,7 +8,8 @@ import time
 
 from check_callout.address import Address, domain_address, is_ip
 from check_callout.kit.parallel import Unfinished, run_parallel
-from check_callout.net.dns import Resolver, Route, literal_route
+from check_callout.net.dns import Resolver
+from check_callout.net.routes import Route, literal_route
 from check_callout.probe import Dialogue, run_dialogue
 from check_callout.receiver import BLIND, UNFINISHED, UNREACHABLE, Decision, Outcome, decide
 
@@ -175,7 +176,7 @@ def _result(
 
 
 def _routes(addresses: Sequence[Address], options: CalloutSettings, deadline: float) -> dict[str, Route]:
-    from check_callout.net.dns import single_label_route
+    from check_callout.net.routes import single_label_route
 
     every = list(dict.fromkeys(a.domain for a in addresses))
     single = {d: single_label_route(d) for d in every if "." not in d}
@@ -190,7 +191,7 @@ def _dns_routes(domains: list[str], options: CalloutSettings, deadline: float) -
         route = literal_route(options.host)
         return {d: route for d in domains}
     if options.host and not options.nameserver:
-        from check_callout.net.dns import system_host_route
+        from check_callout.net.routes import system_host_route
 
         route = system_host_route(options.host, options.families, deadline)
         return {d: route for d in domains}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from check_callout.address import is_non_public
 from check_callout.kit.states import CRITICAL, OK, UNKNOWN, worst
-from check_callout.net.dns import IMPLICIT, NO_ADDRESS, NXDOMAIN
+from check_callout.net.routes import IMPLICIT, NO_ADDRESS, NXDOMAIN
 from check_callout.receiver import (
     ACCEPT,
     BLIND,

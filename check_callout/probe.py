@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections import namedtuple
 
-from check_callout.net.smtp import ProbeError, Reply, SMTPSession
+from check_callout.net.smtp import SMTPSession
+from check_callout.net.smtp_wire import ProbeError, Reply
 from check_callout.receiver import ACCEPT, BLIND, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome
 
 TYPE_CHECKING = False

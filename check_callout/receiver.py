@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import groupby
 
-from check_callout.net.dns import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN, SINGLE_LABEL
+from check_callout.net.routes import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN, SINGLE_LABEL
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from check_callout.net.dns import Route
+    from check_callout.net.routes import Route
 
 ACCEPT = "accept"
 REJECT = "reject"

@@ -80,7 +80,7 @@ class OriginContext(nagiosplugin.Context):
 
 def judge_origin(report: OriginReport) -> tuple[int, str]:
     """The state and the plain-words verdict (with the fix) for the envelope origin."""
-    from check_callout.net.dns import IMPLICIT, NO_ADDRESS, NULL_MX, NXDOMAIN
+    from check_callout.net.routes import IMPLICIT, NO_ADDRESS, NULL_MX, NXDOMAIN
     from check_callout.receiver import EXIM_ACCEPT, EXIM_DEFER
 
     result = report.result

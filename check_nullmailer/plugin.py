@@ -38,7 +38,7 @@ NAME = "NULLMAILER"
 
 def build_parser() -> PluginArgumentParser:
     from check_nullmailer.mta import MTAS
-    from check_nullmailer.relay import DEFAULT_RELAY_TO
+    from check_nullmailer.relay_forms import DEFAULT_RELAY_TO
 
     parser = PluginArgumentParser(
         prog="check_nullmailer",

@@ -18,15 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from check_callout.kit.states import CRITICAL, OK, UNKNOWN, WARNING, worst
-from check_nullmailer.relay import (
-    ACCEPTED,
-    AUTH,
-    DIRECT_TESTS,
-    RELAYED,
-    TEMPORARY,
-    UNTESTED,
-    Battery,
-)
+from check_nullmailer.relay_forms import ACCEPTED, AUTH, DIRECT_TESTS, RELAYED, TEMPORARY, UNTESTED, Battery
 
 
 @dataclass

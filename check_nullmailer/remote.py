@@ -109,7 +109,7 @@ class RemoteAudit(nagiosplugin.Resource):
 
     def probe(self) -> Iterator[nagiosplugin.Metric]:
         from check_callout.kit.parallel import run_parallel
-        from check_nullmailer.relay import RELAYED, UNTESTED
+        from check_nullmailer.relay_forms import RELAYED, UNTESTED
 
         try:
             addresses = self._resolve()

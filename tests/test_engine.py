@@ -8,7 +8,7 @@ import time
 
 from check_callout.address import parse_address
 from check_callout.engine import run_callouts
-from check_callout.net.dns import DNS_ERROR, MX
+from check_callout.net.routes import DNS_ERROR, MX
 from check_callout.receiver import ACCEPT, REJECT, UNFINISHED
 from check_callout.settings import CalloutSettings
 from tests.support.hostile import tarpit

@@ -9,7 +9,7 @@ from check_callout.address import domain_address
 from check_callout.engine import SenderResult
 from check_callout.judge import action_words, judge
 from check_callout.kit.states import CRITICAL, OK, UNKNOWN, WARNING, worst
-from check_callout.net.dns import DNS_ERROR, IMPLICIT, NULL_MX, Route
+from check_callout.net.routes import DNS_ERROR, IMPLICIT, NULL_MX, Route
 from check_callout.receiver import decide
 from check_callout.report import describe_result
 from check_callout.settings import Policy

@@ -72,7 +72,7 @@ def test_each_mta_names_its_own_fix(mta, fix):
 
 def test_an_origin_the_dns_cannot_answer_for_is_unknown():
     from check_callout.engine import SenderResult
-    from check_callout.net.dns import DNS_ERROR, Route
+    from check_callout.net.routes import DNS_ERROR, Route
     from check_callout.receiver import decide
 
     route = Route("d.test", DNS_ERROR, detail="SERVFAIL")

@@ -10,9 +10,10 @@ import time
 import pytest
 
 from check_callout.kit.states import CRITICAL, OK, WARNING
-from check_callout.net.smtp import Reply
-from check_nullmailer import relay
-from check_nullmailer.relay import TESTS, classify, run_battery
+from check_callout.net.smtp_wire import Reply
+from check_nullmailer import relay, relay_forms
+from check_nullmailer.relay import run_battery
+from check_nullmailer.relay_forms import TESTS, classify
 from check_nullmailer.relay_verdict import judge_port
 from tests.support.relay_servers import (
     auth_only,
@@ -28,7 +29,7 @@ from tests.support.relay_servers import (
 )
 
 
-def battery(port: int, mode: str = "plain", **kwargs) -> relay.Battery:
+def battery(port: int, mode: str = "plain", **kwargs) -> relay_forms.Battery:
     kwargs.setdefault("deadline", time.monotonic() + 10)
     return run_battery("127.0.0.1", port, mode=mode, helo="monitor.test", **kwargs)
 
@@ -54,16 +55,24 @@ def test_sixteen_forms_rendered():
 @pytest.mark.parametrize(
     "mail,rcpt,outcome",
     [
-        (Reply(250, "ok", "mail"), Reply(250, "ok", "rcpt"), relay.RELAYED),
-        (Reply(250, "ok", "mail"), Reply(251, "will forward", "rcpt"), relay.RELAYED),
-        (Reply(530, "5.7.0 Authentication required", "mail"), None, relay.AUTH),
-        (Reply(250, "ok", "mail"), Reply(554, "5.7.1 Relay access denied", "rcpt"), relay.REFUSED),
-        (Reply(250, "ok", "mail"), Reply(454, "4.7.1 <x@y>: Relay access denied", "rcpt"), relay.REFUSED),
-        (Reply(250, "ok", "mail"), Reply(450, "4.2.0 Greylisted", "rcpt"), relay.TEMPORARY),
-        (Reply(501, "syntax", "mail"), None, relay.REFUSED),
-        (Reply(530, "5.7.0 Must issue a STARTTLS command first", "mail"), None, relay.REFUSED),
-        (Reply(250, "ok", "mail"), Reply(550, "5.7.1 Authentication required to relay", "rcpt"), relay.AUTH),
-        (None, None, relay.UNTESTED),
+        (Reply(250, "ok", "mail"), Reply(250, "ok", "rcpt"), relay_forms.RELAYED),
+        (Reply(250, "ok", "mail"), Reply(251, "will forward", "rcpt"), relay_forms.RELAYED),
+        (Reply(530, "5.7.0 Authentication required", "mail"), None, relay_forms.AUTH),
+        (Reply(250, "ok", "mail"), Reply(554, "5.7.1 Relay access denied", "rcpt"), relay_forms.REFUSED),
+        (
+            Reply(250, "ok", "mail"),
+            Reply(454, "4.7.1 <x@y>: Relay access denied", "rcpt"),
+            relay_forms.REFUSED,
+        ),
+        (Reply(250, "ok", "mail"), Reply(450, "4.2.0 Greylisted", "rcpt"), relay_forms.TEMPORARY),
+        (Reply(501, "syntax", "mail"), None, relay_forms.REFUSED),
+        (Reply(530, "5.7.0 Must issue a STARTTLS command first", "mail"), None, relay_forms.REFUSED),
+        (
+            Reply(250, "ok", "mail"),
+            Reply(550, "5.7.1 Authentication required to relay", "rcpt"),
+            relay_forms.AUTH,
+        ),
+        (None, None, relay_forms.UNTESTED),
     ],
 )
 def test_classify(mail, rcpt, outcome):
@@ -79,7 +88,7 @@ def test_open_relay_is_critical_and_named():
     assert verdict.summary.startswith(
         f"open relay on port {port}: test 1 MAIL FROM:<> RCPT TO:<relay-probe@example.net>"
     )
-    assert sum(t.outcome == relay.RELAYED for t in result.tests) >= 10
+    assert sum(t.outcome == relay_forms.RELAYED for t in result.tests) >= 10
 
 
 SERVER_NAMES = ("mx.test", "127.0.0.1", "[127.0.0.1]")  # the aiosmtpd server's own names
@@ -100,8 +109,8 @@ def test_relay_syntax_to_its_own_name_is_a_possible_relay_not_a_proven_one():
     with smtp_server(own_name_only) as (port, handler):
         result = battery(port)
     assert "DATA" not in handler.commands
-    accepted = {t.number for t in result.tests if t.outcome == relay.RELAYED}
-    assert accepted and not accepted & relay.DIRECT_TESTS
+    accepted = {t.number for t in result.tests if t.outcome == relay_forms.RELAYED}
+    assert accepted and not accepted & relay_forms.DIRECT_TESTS
     verdict = judge_port([result], allow_inbound=True)
     assert verdict.state == WARNING
     assert verdict.summary.startswith(f"possible relay on port {port}: test ")
@@ -114,7 +123,7 @@ def test_closed_relay_is_ok_and_fast():
         result = battery(port)
         took = time.monotonic() - start
     assert took < 3
-    assert all(t.outcome == relay.REFUSED for t in result.tests)
+    assert all(t.outcome == relay_forms.REFUSED for t in result.tests)
     assert handler.commands.count("DATA") == 0
     # reconnects before Postfix's soft error limit (10 errors on one connection)
     assert result.connections >= 2
@@ -139,8 +148,8 @@ def test_relay_denied_4xx_is_a_refusal_but_inbound_warns():
     """Stock Postfix: 454 Relay access denied (defer_unauth_destination), mail for itself accepted."""
     with smtp_server(postfix_default) as (port, _):
         result = battery(port, own_name="mx.test")
-    assert all(t.outcome == relay.REFUSED for t in result.tests)
-    assert result.inbound.outcome == relay.ACCEPTED and result.inbound.rcpt == "postmaster@mx.test"
+    assert all(t.outcome == relay_forms.REFUSED for t in result.tests)
+    assert result.inbound.outcome == relay_forms.ACCEPTED and result.inbound.rcpt == "postmaster@mx.test"
     verdict = judge_port([result])
     assert verdict.state == WARNING and "accepts inbound mail" in verdict.summary
     assert judge_port([result], allow_inbound=True).state == OK
@@ -149,15 +158,15 @@ def test_relay_denied_4xx_is_a_refusal_but_inbound_warns():
 def test_exim_like_server_dropping_after_syntax_errors_is_still_tested():
     with smtp_server(exim_like_open, max_syntax_errors=3) as (port, _):
         result = battery(port)
-    assert all(t.outcome != relay.UNTESTED for t in result.tests)
-    relayed = [t.number for t in result.tests if t.outcome == relay.RELAYED]
+    assert all(t.outcome != relay_forms.UNTESTED for t in result.tests)
+    relayed = [t.number for t in result.tests if t.outcome == relay_forms.RELAYED]
     assert relayed[:3] == [1, 2, 3]
     # the [ip] sender is refused as a syntax error: the recipient forms are still asked,
     # with the plain foreign sender, and the server's syntax-error limit is never reached
     test4, test5 = result.tests[3], result.tests[4]
     assert test4.mail_from == "relay-check@example.net" and "retried as" in test4.note()
     assert test5.mail_from == "relay-check@example.net" and "replaced" in test5.note()
-    assert test5.outcome == relay.RELAYED
+    assert test5.outcome == relay_forms.RELAYED
     assert result.connections <= 3
     assert judge_port([result]).state == CRITICAL
 
@@ -180,7 +189,7 @@ def test_starttls_battery(tls_context):
         assert plain.starttls_offered
         tls = battery(port, mode="STARTTLS")
     assert tls.mode == "STARTTLS" and tls.connections >= 1
-    assert all(t.outcome == relay.REFUSED for t in tls.tests)
+    assert all(t.outcome == relay_forms.REFUSED for t in tls.tests)
     verdict = judge_port([plain, tls])
     assert verdict.state == OK and "32 tests" in verdict.summary
 
@@ -198,7 +207,7 @@ def test_relay_only_after_starttls_is_found(tls_context):
 def test_implicit_tls(tls_context):
     with smtp_server(auth_only, tls_context=tls_context, implicit_tls=True) as (port, _):
         result = battery(port, mode="TLS")
-    assert result.listening and all(t.outcome == relay.AUTH for t in result.tests), result.problem
+    assert result.listening and all(t.outcome == relay_forms.AUTH for t in result.tests), result.problem
 
 
 def test_closed_port_is_ok():

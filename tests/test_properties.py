@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from check_callout.kit.text import perf_label, sanitize
-from check_callout.net.smtp import KEEP_LINES, KINDS, MAX_LINE, ProbeError, SMTPSession
+from check_callout.net.smtp import SMTPSession
+from check_callout.net.smtp_wire import KEEP_LINES, KINDS, MAX_LINE, ProbeError
 from tests.support.hostile import FIRST_LINE, LABEL, dialogue
 from tests.support.servers import RawServer, free_port
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from check_callout.net.dns import DNS_ERROR, IMPLICIT, MX, NO_ADDRESS, NULL_MX, NXDOMAIN, MXHost, Route
+from check_callout.net.routes import DNS_ERROR, IMPLICIT, MX, NO_ADDRESS, NULL_MX, NXDOMAIN, MXHost, Route
 from check_callout.receiver import (
     ACCEPT,
     EXIM_DEFER_REPLY,

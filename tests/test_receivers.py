@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from check_callout.net.dns import MX, NO_ADDRESS, NULL_MX, NXDOMAIN, MXHost, Route
+from check_callout.net.routes import MX, NO_ADDRESS, NULL_MX, NXDOMAIN, MXHost, Route
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNREACHABLE, Outcome
 from check_callout.receivers import PROFILES, predict, profiles
 from check_callout.receivers.evidence import Evidence

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from check_callout.net.smtp import ProbeError, SMTPSession
+from check_callout.net.smtp import SMTPSession
+from check_callout.net.smtp_wire import ProbeError
 from check_callout.probe import ProbeSettings, run_dialogue
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNREACHABLE
 from tests.support.servers import (

@@ -12,84 +12,17 @@ A session never sends ``DATA``: it offers ``MAIL``/``RCPT``, then ``RSET`` and
 
 from __future__ import annotations
 
-import errno
 import socket
-import sys
 import time
-from collections import namedtuple
 
-from check_callout.kit.text import decode, sanitize
+from check_callout.kit.text import sanitize
+from check_callout.net.smtp_wire import MAX_TRANSCRIPT, ProbeError, Reply, ReplyReader
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from check_callout.net.tls import TLSInfo
-
-MAX_LINE = 4096  # bytes in one reply line (RFC 5321 allows 512)
-MAX_LINES = 1000  # lines in one multi-line reply before we call it endless
-KEEP_LINES = 64  # lines of one reply we keep (EHLO keywords, texts)
-MAX_TRANSCRIPT = 400
-
-KINDS = ("refused", "timeout", "unreachable", "no_route", "closed", "protocol", "tls", "deadline")
-_NO_ROUTE = (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
-
-
-def local_route_error(address: str) -> OSError | None:
-    """Why this host itself cannot send to ``address`` (no route, no address of that
-    family), or None when it can.  A UDP ``connect`` only consults the local routing
-    table: nothing is sent."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    try:
-        probe = socket.socket(family, socket.SOCK_DGRAM)
-    except OSError as exc:  # the family itself is missing (a kernel without IPv6)
-        return exc
-    try:
-        probe.connect((address.encode("ascii", "replace"), 9))
-    except OSError as exc:
-        return exc if exc.errno in _NO_ROUTE else None
-    finally:
-        probe.close()
-    return None
-
-
-class ProbeError(Exception):
-    """The dialogue broke off: the server could not be asked.
-
-    ``kind`` is one of :data:`KINDS`; ``phase`` the step that failed (``connect``,
-    ``banner``, ``ehlo``, ``starttls``, ``mail``, ``rcpt``, ``rset``).  ``no_route``:
-    this host has no route to the address (its own network, not the server's fault);
-    ``unreachable``: the way there failed further out (an ICMP unreachable).
-    """
-
-    def __init__(self, kind: str, phase: str, detail: str) -> None:
-        super().__init__(f"{kind} at {phase}: {detail}")
-        self.kind = kind
-        self.phase = phase
-        self.detail = sanitize(detail, 160)
-
-
-class Reply(namedtuple("Reply", "code text phase")):
-    """A complete SMTP reply: ``code`` (0 if none), sanitised one-line ``text``, and the
-    ``phase`` it answered (banner, ehlo, mail, rcpt ...)."""
-
-    __slots__ = ()
-
-    @property
-    def positive(self) -> bool:
-        return 200 <= self.code < 300
-
-    @property
-    def temporary(self) -> bool:
-        return 400 <= self.code < 500
-
-    @property
-    def permanent(self) -> bool:
-        return 500 <= self.code < 600
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.text}".strip()
-
 
 _smtp_class: Any = None
 
@@ -152,8 +85,8 @@ class SMTPSession:
         self.esmtp = False
         self._sock: socket.socket | None = None
         self._smtp: Any = None
-        self._buf = b""
         self._phase = "connect"
+        self._reader = ReplyReader(address, timeout, deadline, self._log)
 
     # -- context manager -------------------------------------------------
     def __enter__(self) -> SMTPSession:
@@ -173,84 +106,14 @@ class SMTPSession:
         if self.transcript is not None and len(self.transcript) < MAX_TRANSCRIPT:
             self.transcript.append(f"{direction} {sanitize(text, 300)}")
 
-    def _readline(self, reply_deadline: float) -> bytes:
-        assert self._sock is not None
-        while True:
-            cut = self._buf.find(b"\n")
-            if cut >= 0:
-                line, self._buf = self._buf[: cut + 1], self._buf[cut + 1 :]
-                if len(line) > MAX_LINE:
-                    raise ProbeError("protocol", self._phase, f"reply line longer than {MAX_LINE} bytes")
-                return line
-            if len(self._buf) > MAX_LINE:
-                raise ProbeError("protocol", self._phase, f"reply line longer than {MAX_LINE} bytes")
-            wait = min(reply_deadline, self.deadline) - time.monotonic()
-            if wait <= 0:
-                if reply_deadline < self.deadline:
-                    raise ProbeError("timeout", self._phase, f"no complete reply within {self.timeout:g} s")
-                raise ProbeError("deadline", self._phase, "no complete reply before the check's time ran out")
-            self._sock.settimeout(wait)
-            try:
-                data = self._sock.recv(4096)
-            except socket.timeout:
-                continue
-            except OSError as exc:
-                raise self._os_error(exc) from None
-            if not data:
-                raise ProbeError("closed", self._phase, "server closed the connection")
-            self._buf += data
-
     def _read_reply(self) -> tuple[int, bytes]:
-        """Read one (possibly multi-line) reply; bounded in lines, bytes and time.
-
-        The reply's code is its first line's: lines that disagree (``550-...`` then
-        ``250 ...``, which RFC 5321 forbids) are read as Exim 4.96 reads them in a
-        callout (seen: ``550-``/``250`` rejects, ``250-``/``550`` accepts,
-        ``450-``/``250`` defers), and the disagreement is said in the text.
-        """
-        reply_deadline = time.monotonic() + self.timeout
-        kept: list[bytes] = []
-        codes: list[int] = []
-        for count in range(MAX_LINES + 1):
-            if count == MAX_LINES:
-                raise ProbeError("protocol", self._phase, f"reply longer than {MAX_LINES} lines")
-            line = self._readline(reply_deadline)
-            self._log("S:", line)
-            head, sep = line[:3], line[3:4]
-            if not (head.isdigit() and sep in (b" ", b"-", b"\r", b"\n", b"")):
-                raise ProbeError("protocol", self._phase, f"not an SMTP reply: {decode(line[:80])!r}")
-            code = int(head)
-            if not 200 <= code <= 599:
-                raise ProbeError("protocol", self._phase, f"reply code out of range: {code}")
-            if code not in codes:
-                codes.append(code)
-            if len(kept) < KEEP_LINES:
-                kept.append(line[4:].strip(b" \t\r\n"))
-            if sep != b"-":
-                break
-        if len(codes) > 1:
-            mixed = ", ".join(str(c) for c in codes)
-            kept.append(
-                f"[reply lines carry different codes ({mixed}): read by the first, as Exim does]".encode()
-            )
-        return codes[0], b"\n".join(kept)
+        assert self._sock is not None
+        self._reader.phase = self._phase
+        return self._reader.read_reply(self._sock)
 
     def _os_error(self, exc: OSError) -> ProbeError:
-        if isinstance(exc, socket.timeout):
-            return ProbeError("timeout", self._phase, "timed out")
-        name = type(exc).__name__
-        if isinstance(exc, ConnectionRefusedError):
-            return ProbeError("refused", self._phase, "connection refused")
-        ssl = sys.modules.get("ssl")  # an SSLError exists only once ssl is loaded: no import here
-        if ssl is not None and isinstance(exc, ssl.SSLError):
-            return ProbeError("tls", self._phase, f"TLS error: {exc.reason or exc}")
-        if exc.errno in _NO_ROUTE:
-            if self._phase == "connect" and local_route_error(self.address) is not None:
-                return ProbeError(
-                    "no_route", self._phase, f"no route from this host ({exc.strerror or name})"
-                )
-            return ProbeError("unreachable", self._phase, exc.strerror or name)
-        return ProbeError("closed", self._phase, exc.strerror or name)
+        self._reader.phase = self._phase
+        return self._reader.os_error(exc)
 
     def _smtplib(self) -> Any:
         if self._smtp is None:
@@ -387,7 +250,7 @@ class SMTPSession:
         ctx.verify_mode = ssl.CERT_NONE
         assert self._sock is not None
         self._sock.settimeout(min(self.timeout, self._left()))
-        self._buf = b""  # nothing sent before TLS may be trusted after it
+        self._reader.buf = b""  # nothing sent before TLS may be trusted after it
         try:
             self._sock = ctx.wrap_socket(self._sock, server_hostname=self.server_name or None)
         except (OSError, ValueError) as exc:

@@ -6,7 +6,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from check_callout.net.dns import Route
+    from check_callout.net.routes import Route
     from check_callout.receiver import Outcome
 
 

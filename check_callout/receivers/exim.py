@@ -18,7 +18,7 @@ Exim adds for those two is not reproduced here ("...").
 
 from __future__ import annotations
 
-from check_callout.net.dns import NULL_MX, NXDOMAIN
+from check_callout.net.routes import NULL_MX, NXDOMAIN
 from check_callout.receiver import ACCEPT as KIND_ACCEPT
 from check_callout.receiver import REJECT as KIND_REJECT
 from check_callout.receiver import Attempt, Decision, Outcome, decide

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from itertools import groupby, permutations, product
 
-from check_callout.net.dns import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN
+from check_callout.net.routes import DNS_ERROR, NO_ADDRESS, NULL_MX, NXDOMAIN
 from check_callout.receiver import ACCEPT as KIND_ACCEPT
 from check_callout.receiver import BLIND, UNFINISHED, UNREACHABLE, Outcome
 from check_callout.receiver import REJECT as KIND_REJECT
@@ -37,7 +37,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from check_callout.net.dns import Route
+    from check_callout.net.routes import Route
     from check_callout.receivers.evidence import Evidence
 
 BOUNCE = "bounce"

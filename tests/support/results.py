@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from check_callout.address import parse_address
 from check_callout.engine import SenderResult
-from check_callout.net.dns import IMPLICIT, MX, MXHost, Route
+from check_callout.net.routes import IMPLICIT, MX, MXHost, Route
 from check_callout.probe import Dialogue
 from check_callout.receiver import ACCEPT, REJECT, TEMPFAIL, UNFINISHED, UNREACHABLE, Outcome, decide
 from check_callout.receivers import DEFAULT_RECEIVERS, predict, profiles
