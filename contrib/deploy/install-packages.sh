@@ -12,43 +12,8 @@ set -eu
 
 PACKAGES="build-essential debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools
 python3-wheel lintian python3-nagiosplugin python3-dnspython python3-idna nagios4-core"
-export DEBIAN_FRONTEND=noninteractive
-
-missing=""
-for p in $PACKAGES; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-        missing="$missing $p"
-    fi
-done
-
-if [ -z "$missing" ]; then
-    echo "install-packages: already installed: $(echo $PACKAGES)"
-else
-    policy=/usr/sbin/policy-rc.d
-    saved=""
-    if [ -e "$policy" ]; then
-        saved=$(mktemp)
-        cp -p "$policy" "$saved"
-    fi
-    restore() {
-        if [ -n "$saved" ]; then
-            mv -f "$saved" "$policy"
-            saved=""
-        else
-            rm -f "$policy"
-        fi
-    }
-    trap restore EXIT
-    trap 'restore; exit 130' INT TERM
-    printf '#!/bin/sh\n# no service starts while install-packages.sh runs\nexit 101\n' >"$policy"
-    chmod 0755 "$policy"
-
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 $missing
-    restore
-    trap - EXIT INT TERM
-    echo "install-packages: installed:$missing"
-fi
+# shellcheck disable=SC2086
+sh "$(dirname "$0")/../install-debs.sh" $PACKAGES
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 command -v dpkg-buildpackage >/dev/null

@@ -9,14 +9,11 @@ after them, so tests/lab can take it later in the same session.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import sys
 import time
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,22 +21,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.ci import require
+from tests.support.lab import load_lab
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _lab_module() -> types.ModuleType:
-    """contrib/lab/lab.py, loaded by path once per process (tests/lab does the same)."""
-    if "lab" in sys.modules:
-        return sys.modules["lab"]
-    spec = importlib.util.spec_from_file_location("lab", REPO / "contrib" / "lab" / "lab.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lab"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-lab_module = _lab_module()
+lab_module = load_lab()
 
 PACKAGE = "mail-callout-checks"
 PLUGIN_DIR = Path("/usr/lib/nagios/plugins")

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.processes import in_private_mount, stop_process
 
 ICINGA2 = shutil.which("icinga2") or "/usr/sbin/icinga2"
 ENV = {**os.environ, "ICINGA2_USER": "root", "ICINGA2_GROUP": "root", "LC_ALL": "C.UTF-8"}
@@ -110,20 +111,7 @@ class Node:
         script = f"{setup} && exec {command}" if setup else f"exec {command}"
         with open(self.root / "log" / "stdout.log", "wb") as out:
             self.proc = subprocess.Popen(
-                [
-                    "ip",
-                    "netns",
-                    "exec",
-                    self.netns,
-                    "unshare",
-                    "--mount",
-                    "--propagation",
-                    "private",
-                    "--",
-                    "/bin/sh",
-                    "-c",
-                    script,
-                ],
+                in_private_mount(self.netns, script),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -178,20 +166,7 @@ class Node:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # its spawn helper and checks
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        stop_process(self.proc, grace=15)  # SIGTERM, then its process group (workers, checks)
 
 
 def base_config(node: Node, endpoints: str, api_options: str, extra: str = "") -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
+
+from tests.support.processes import stop_process
 
 NAGIOS = "/usr/sbin/nagios4"
 #: Debian's stock templates, time periods and contacts (generic-service, 24x7, admins)
@@ -172,17 +173,4 @@ class Nagios:
         return "\n".join(texts)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # its check workers
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        stop_process(self.proc, grace=15)  # SIGTERM, then its process group (workers, checks)

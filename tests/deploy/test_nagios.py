@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import in_private_mount
+
 from . import nagios
 from .conftest import PLUGIN_DIR, REPO, require
 
@@ -137,20 +139,7 @@ include={workdir}/mail-checks.cfg
     script = f"mount --bind '{postfix_conf}' /etc/postfix && exec {NRPE} -c '{workdir}/nrpe.cfg' -f"
     with open(workdir / "nrpe.stdout", "wb") as out:
         return subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                lab.NODES["web1"].ns,
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "--",
-                "/bin/sh",
-                "-c",
-                script,
-            ],
+            in_private_mount(lab.NODES["web1"].ns, script),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.icinga.procs import stop_process, wait_until
+from tests.support.processes import stop_process, wait_until
 from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.icinga.procs import stop_process, wait_until
+from tests.support.processes import stop_process, wait_until
 from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import pytest
 
 from tests.icinga.icinga import NODE_NAME, IcingaDaemon, icinga_validate
 from tests.icinga.output import normalise, parts, perf_key
-from tests.icinga.procs import wait_until
+from tests.support.processes import wait_until
 
 HOSTS = """\
 /* The null mailer itself, its own agent: Postfix with the default

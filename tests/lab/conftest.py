@@ -10,30 +10,20 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
-import sys
 import time
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.ci import require
+from tests.support.lab import load_lab
 from tests.support.output import first_line
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load_lab() -> types.ModuleType:
-    """contrib/lab/lab.py is a script beside labctl, not a package: load it by path."""
-    spec = importlib.util.spec_from_file_location("lab", REPO / "contrib" / "lab" / "lab.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lab"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-lab_module = _load_lab()
+lab_module = load_lab()
 
 #: deadline of one plugin run (the plugins' own -t is lower)
 CHECK_TIMEOUT = 90.0

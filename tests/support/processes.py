@@ -1,5 +1,6 @@
-"""A plugin as a running process the test can poke: signals, odd stdout, odd
-environments; and fake system tools (a ``postqueue`` that hangs, is denied, or prints a
+"""Processes in tests: a plugin as a running process the test can poke (signals, odd
+stdout, odd environments); daemons started and stopped by their process group, bounded
+waits; and fake system tools (a ``postqueue`` that hangs, is denied, or prints a
 million lines) put first in ``PATH``.
 
 Every process started here is waited for with a bound and killed by its process
@@ -13,8 +14,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.support.hostile import ROOT, _wait_for_close
 
@@ -243,3 +246,55 @@ def run_with_hanging_resolver(
         cwd=str(ROOT),
     )
     return done, time.monotonic() - start
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, step: float = 0.2) -> Any:
+    """Poll ``predicate`` until it returns something true or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / step) + 2):
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(step)
+    return None
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the process, then SIGKILL its own process group if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        # start_new_session=True made the PID the group id; helpers it forked
+        # (Icinga's worker and process spawner) stay in that group.
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def in_private_mount(netns: str, script: str) -> list[str]:
+    """argv running ``script`` with /bin/sh in network namespace ``netns`` and a private
+    mount namespace of its own (bind mounts made there vanish with it)."""
+    return [
+        "ip",
+        "netns",
+        "exec",
+        netns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "/bin/sh",
+        "-c",
+        script,
+    ]
