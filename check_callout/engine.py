@@ -8,7 +8,6 @@ import time
 
 from check_callout.address import Address, domain_address, is_ip
 from check_callout.kit.parallel import Unfinished, run_parallel
-from check_callout.net.dns import Resolver
 from check_callout.net.routes import Route, literal_route
 from check_callout.probe import Dialogue, run_dialogue
 from check_callout.receiver import BLIND, UNFINISHED, UNREACHABLE, Decision, Outcome, decide
@@ -198,6 +197,8 @@ def _dns_routes(domains: list[str], options: CalloutSettings, deadline: float) -
     # DNS gives up a little before the run's deadline, so that a resolver that never
     # answers is reported as such (which one, how long) rather than as the run's timeout
     dns_deadline = deadline - min(0.5, 0.2 * max(0.0, deadline - time.monotonic()))
+    from check_callout.net.dns import Resolver  # not needed when -H names an address
+
     resolver = Resolver(
         options.nameserver,
         options.dns_port,
