@@ -30,13 +30,12 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
+from check_callout.probe import ProbeSettings, run_dialogue
+from check_callout.receivers.postfix import double_bounce
+from tests.support.hostile import measure as hostile_measure
+from tests.support.servers import Behaviour, DNSTestServer, SMTPTestServer, free_port
 
-from check_callout.probe import ProbeSettings, run_dialogue  # noqa: E402
-from tests.support.hostile import measure as hostile_measure  # noqa: E402
-from tests.support.servers import Behaviour, DNSTestServer, SMTPTestServer, free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent  # run as `python -m bench.run` from here
 
 PY = sys.executable
 CHECK_SMTP = "/usr/lib/nagios/plugins/check_smtp"
@@ -229,6 +228,10 @@ def stop_lab(servers: list, proxies: list) -> None:
         server.__exit__()
 
 
+RCPT = "alice@far.test"
+POSTFIX_Q = [(double_bounce("monitor.test"), RCPT)]
+
+
 def bench_latency(runs: int) -> None:
     print(f"latency: 4 MX hosts, +{DELAY * 1000:.0f} ms per round trip each", flush=True)
     addresses = [f"127.0.0.{41 + i}" for i in range(4)]
@@ -242,7 +245,7 @@ def bench_latency(runs: int) -> None:
         with DNSTestServer(zone) as dns:
             settings = ProbeSettings(port=port, helo="monitor.test", timeout=30, connect_timeout=5)
             singles: list[list[float]] = [[] for _ in addresses]
-            sequential, parallel, decided = [], [], []
+            sequential, parallel, decided, exim_only = [], [], [], []
             argv = [
                 console_script("check_callout"),
                 "-s",
@@ -260,11 +263,14 @@ def bench_latency(runs: int) -> None:
                 start = time.monotonic()
                 for i, address in enumerate(addresses):  # as Exim: one host after another
                     t = time.monotonic()
-                    run_dialogue(f"mx{i + 1}.far.test", address, ["alice@far.test"], settings, start + 60)
+                    # the questions the plugin asks by default: Exim's (null sender) and
+                    # Postfix's (its double-bounce sender), on one connection
+                    run_dialogue(f"mx{i + 1}.far.test", address, [RCPT], settings, start + 60, also=POSTFIX_Q)
                     singles[i].append(time.monotonic() - t)
                 sequential.append(time.monotonic() - start)
                 sample = measure(argv)
                 parallel.append(sample.wall)
+                exim_only.append(measure([*argv, "--receiver", "exim"]).wall)
                 perfdata = sample.output.split("\n")[0].split(" | ", 1)[1]
                 perf = dict(item.split("=", 1) for item in perfdata.split())
                 decided.append(float(perf["time"].split("s")[0]))
@@ -281,6 +287,7 @@ def bench_latency(runs: int) -> None:
         ratio <= 1.2,
     )
     row("latency check_callout deciding dialogue (perfdata time)", f"{median(decided) * 1000:.0f} ms")
+    row("latency check_callout --receiver exim (no Postfix question)", f"{median(exim_only) * 1000:.0f} ms")
 
 
 def bench_senders(runs: int, delay: float) -> None:
