@@ -30,18 +30,23 @@ def test_an_origin_whose_mx_accepts_passes():
     assert state == OK and text.startswith("Postfix myorigin = d.test: postmaster@d.test passes callouts")
 
 
-def test_the_seed_names_exim_s_answer_and_both_fixes():
+def seed(mta: str = "postfix") -> OriginReport:
+    """The seed: web1's own name as origin, no MX, port 25 refused; its parent accepts."""
     alt = result(
         {"192.0.2.1": OK250}, (10, "mx.example.test", ["192.0.2.1"]), sender=domain_address("example.test")
     )
-    report = origin(
+    return origin(
         "web1.example.test",
         {"192.0.2.80": REFUSED},
         (0, "web1.example.test", ["192.0.2.80"]),
         status="implicit",
         alt=alt,
+        mta=mta,
     )
-    state, text = judge_origin(report)
+
+
+def test_the_seed_names_exim_s_answer_and_both_fixes():
+    state, text = judge_origin(seed())
     assert state == CRITICAL
     assert "no MX, and it refused port 25: Exim defers (451)" in text
     assert text.endswith("set myorigin = $mydomain (example.test, MX accepts) or open port 25")
@@ -56,18 +61,7 @@ def test_the_seed_names_exim_s_answer_and_both_fixes():
     ],
 )
 def test_each_mta_names_its_own_fix(mta, fix):
-    alt = result(
-        {"192.0.2.1": OK250}, (10, "mx.example.test", ["192.0.2.1"]), sender=domain_address("example.test")
-    )
-    report = origin(
-        "web1.example.test",
-        {"192.0.2.80": REFUSED},
-        (0, "web1.example.test", ["192.0.2.80"]),
-        status="implicit",
-        alt=alt,
-        mta=mta,
-    )
-    assert fix in judge_origin(report)[1]
+    assert fix in judge_origin(seed(mta))[1]
 
 
 def test_an_origin_the_dns_cannot_answer_for_is_unknown():

@@ -164,6 +164,13 @@ def test_double_bounce_sender():
 MX1, MX2 = "127.0.0.41", "127.0.0.42"
 
 
+def ask(callout, two_mx, *args: str):
+    """check_callout about s@d.test against the two MX hosts, with ``args``."""
+    return callout(
+        "-s", "s@d.test", "-p", two_mx["port"], *two_mx["dns"].args, "-t", "8", "--helo", "mon.test", *args
+    )
+
+
 @pytest.fixture(params=[True, False], ids=["pipelining", "no-pipelining"])
 def two_mx(request):
     """Two MX hosts that defer, each counting its connections and logging commands."""
@@ -187,16 +194,9 @@ def two_mx(request):
 
 def test_every_profile_from_one_connection_per_address(callout, two_mx):
     every = [a for name in PROFILES for a in ("--receiver", name)]
-    run = callout(
-        "-s",
-        "s@d.test",
-        "-p",
-        two_mx["port"],
-        *two_mx["dns"].args,
-        "-t",
-        "8",
-        "--helo",
-        "mon.test",
+    run = ask(
+        callout,
+        two_mx,
         "--postfix-sender",
         "mx.rx.test",
         "--allow-private",
@@ -219,16 +219,9 @@ def test_every_profile_from_one_connection_per_address(callout, two_mx):
 
 
 def test_only_exim_asks_no_more(callout, two_mx):
-    run = callout(
-        "-s",
-        "s@d.test",
-        "-p",
-        two_mx["port"],
-        *two_mx["dns"].args,
-        "-t",
-        "8",
-        "--helo",
-        "mon.test",
+    run = ask(
+        callout,
+        two_mx,
         "--allow-private",
         "--receiver",
         "exim",
@@ -241,16 +234,9 @@ def test_only_exim_asks_no_more(callout, two_mx):
 
 
 def test_postfix_deciding_names_its_action_first(callout, two_mx):
-    run = callout(
-        "-s",
-        "s@d.test",
-        "-p",
-        two_mx["port"],
-        *two_mx["dns"].args,
-        "-t",
-        "8",
-        "--helo",
-        "mon.test",
+    run = ask(
+        callout,
+        two_mx,
         "--allow-private",
         "--receiver",
         "postfix",
