@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.icinga_config import preamble
 from tests.support.processes import in_private_mount, stop_process
 
 ICINGA2 = shutil.which("icinga2") or "/usr/sbin/icinga2"
@@ -170,17 +171,9 @@ class Node:
 
 
 def base_config(node: Node, endpoints: str, api_options: str, extra: str = "") -> str:
-    return f"""\
-const PluginDir = "/usr/lib/nagios/plugins"
-const PluginContribDir = "/usr/lib/nagios/plugins"
-const ManubulonPluginDir = "/usr/lib/nagios/plugins"
-const NodeName = "{node.name}"
-const ZoneName = "{node.zone}"
-const TicketSalt = ""
-
-include <itl>
-include <plugins>
-
+    return (
+        preamble("/usr/lib/nagios/plugins", node.name, node.zone)
+        + f"""
 {endpoints}
 
 object ApiListener "api" {{
@@ -195,6 +188,7 @@ object ApiUser "{API_USER}" {{
 }}
 {extra}
 """
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> subprocess.CompletedProcess:

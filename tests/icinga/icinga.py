@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.icinga_config import preamble
 from tests.support.processes import stop_process, wait_until
 from tests.support.servers import free_port
 
@@ -103,17 +104,8 @@ def make_layout(
     api_port = free_port()
     config = root / "icinga2.conf"
     config.write_text(
-        f"""\
-const PluginDir = "{plugins}"
-const PluginContribDir = "{plugins}"
-const ManubulonPluginDir = "{plugins}"
-const NodeName = "{NODE_NAME}"
-const ZoneName = "master"
-const TicketSalt = ""
-
-include <itl>
-include <plugins>
-
+        preamble(plugins, NODE_NAME, "master")
+        + f"""
 object FileLogger "test-log" {{
   path = "{root}/log/icinga2.log"
   severity = "notice"
