@@ -126,7 +126,7 @@ def from_arguments(args: object) -> Settings:
     """Validate the parsed command line once and freeze it; raises UsageError."""
     from check_callout.address import AddressError, domain_address, parse_address, to_ascii_domain
     from check_callout.kit.cli import check_nameserver
-    from check_callout.kit.runner import UsageError
+    from check_callout.kit.errors import UsageError
     from check_callout.kit.states import BY_NAME
 
     a = args

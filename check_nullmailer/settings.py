@@ -69,7 +69,7 @@ def from_arguments(a: object) -> Settings:
     """Validate the parsed command line once and freeze it; raises UsageError."""
     from check_callout.address import AddressError, is_ip, parse_address, to_ascii_domain
     from check_callout.kit.cli import check_nameserver
-    from check_callout.kit.runner import UsageError
+    from check_callout.kit.errors import UsageError
     from check_callout.settings import default_helo
 
     if not a.hostname and not a.local:

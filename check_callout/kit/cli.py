@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from check_callout.kit.runner import UNKNOWN, UsageError, fail_unknown
+from check_callout.kit.errors import UsageError
+from check_callout.kit.stdout import UNKNOWN, fail_unknown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

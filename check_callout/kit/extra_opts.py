@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-from check_callout.kit.runner import UsageError
+from check_callout.kit.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

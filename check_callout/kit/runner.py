@@ -17,93 +17,31 @@ one well-formed first line:
 
 from __future__ import annotations
 
-import os
 import sys
+
+from check_callout.kit.errors import Interrupted, UsageError
+from check_callout.kit.stdout import (
+    UNKNOWN,
+    MarkedStream,
+    OutputState,
+    drop_stdout,
+    emit,
+    fail_unknown,
+    unknown_line,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
-UNKNOWN = 3
 SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
-
-# Bidirectional controls (LRE..RLO, LRI..PDI, LRM, RLM, ALM) and every control character
-# but the newline: none of them may reach a monitoring system's screen.
-_NEVER = dict.fromkeys(
-    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C,
-     *range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
-)  # fmt: skip
-
-
-class UsageError(Exception):
-    """A bad command line or bad input value: the plugin ends UNKNOWN."""
-
-
-class Interrupted(BaseException):
-    """A terminating signal arrived before the result was written (not an ``Exception``:
-    no ``except Exception`` on the way may swallow it)."""
-
-    def __init__(self, signame: str) -> None:
-        super().__init__(signame)
-        self.signame = signame
-
-
-class _Output:
-    """The state of stdout for this run: whether the result has begun, and why it could
-    not be written (empty while it can)."""
-
-    started = False
-    broken = ""
-
-
-def emit(text: str) -> None:
-    """Write plugin output: no control or bidi characters, and only characters the
-    stream's encoding can hold (others as ``\\uXXXX``)."""
-    _Output.started = True
-    text = text.translate(_NEVER)
-    stream = sys.stdout
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
-    except LookupError:
-        text = text.encode("ascii", "backslashreplace").decode("ascii")
-    if _Output.broken:
-        return
-    try:
-        stream.write(text)
-    except (OSError, ValueError) as exc:  # a full disk, a closed pipe: nothing more to say
-        _Output.broken = f"{type(exc).__name__}: {exc}"
-        _drop_stdout()
-
-
-class _Marked:
-    """The stream nagiosplugin prints its result to: through :func:`emit`."""
-
-    def write(self, text: str) -> int:
-        emit(text)
-        return len(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
-def fail_unknown(name: str, reason: str) -> NoReturn:
-    """Print ``NAME UNKNOWN - reason`` and exit 3."""
-    _unknown_line(name, reason)
-    sys.exit(UNKNOWN)
-
-
-def _unknown_line(name: str, reason: str) -> None:
-    from check_callout.kit.text import sanitize
-
-    emit(f"{name.upper()} UNKNOWN - {sanitize(reason, 300)}\n")
 
 
 def _on_signal(signum: int, frame: object) -> None:
     import signal
 
-    if _Output.started:
+    if OutputState.started:
         return  # the result is being written: let it finish whole
     for signame in SIGNALS:
         signal.signal(getattr(signal, signame), signal.SIG_IGN)  # one line, not two
@@ -135,30 +73,20 @@ def _restore_signals(previous: dict[int, Any]) -> None:
 
 def _finish(code: object) -> NoReturn:
     """Flush stdout and exit; output that cannot be written makes the run UNKNOWN (3)."""
-    if not _Output.broken:
+    if not OutputState.broken:
         try:
             sys.stdout.flush()
         except (OSError, ValueError) as exc:
-            _Output.broken = f"{type(exc).__name__}: {exc}"
-            _drop_stdout()
-    if not _Output.broken:
+            OutputState.broken = f"{type(exc).__name__}: {exc}"
+            drop_stdout()
+    if not OutputState.broken:
         raise SystemExit(code)
     try:
-        sys.stderr.write(f"stdout not writable ({_Output.broken}); exit 3\n")
+        sys.stderr.write(f"stdout not writable ({OutputState.broken}); exit 3\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
     raise SystemExit(UNKNOWN)
-
-
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null so that nothing tries again at interpreter exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def plugin_main(
@@ -175,7 +103,7 @@ def plugin_main(
     from check_callout.kit.cli import check_argv
 
     start = time.monotonic()
-    _Output.started, _Output.broken = False, ""
+    OutputState.started, OutputState.broken = False, ""
     previous = _install_signals()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -193,18 +121,18 @@ def plugin_main(
         except SystemExit:
             raise
         except Interrupted as exc:
-            _unknown_line(name, f"interrupted by {exc.signame} before a result: nothing was judged")
+            unknown_line(name, f"interrupted by {exc.signame} before a result: nothing was judged")
             _traceback_after(argv)
             raise SystemExit(UNKNOWN) from None
         except Exception as exc:  # the last line of defence: a plugin line, never a traceback first
-            _unknown_line(name, _internal(exc))
+            unknown_line(name, _internal(exc))
             _traceback_after(argv)
             raise SystemExit(UNKNOWN) from None
     except SystemExit as done:
         _finish(done.code)
     except Interrupted as exc:  # arrived while an error was being handled
-        if not _Output.started:
-            _unknown_line(name, f"interrupted by {exc.signame} before a result: nothing was judged")
+        if not OutputState.started:
+            unknown_line(name, f"interrupted by {exc.signame} before a result: nothing was judged")
         _finish(UNKNOWN)
     finally:
         _restore_signals(previous)
@@ -254,6 +182,6 @@ def execute(check: Any, verbose: int, timeout: float) -> NoReturn:
     nagiosplugin.Runtime.instance = None  # a fresh runtime per run (tests run in-process too)
     runtime = nagiosplugin.Runtime()
     runtime.output = LongOutput(runtime.logchan)
-    runtime.stdout = _Marked()
+    runtime.stdout = MarkedStream()
     check.main(verbose=verbose, timeout=int(timeout) + 1)
     raise SystemExit(3)  # not reached: main() exits
