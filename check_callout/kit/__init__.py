@@ -8,7 +8,8 @@
 - :mod:`.runner`   ``main()`` plumbing: signals, the last line of defence, nagiosplugin glue;
 - :mod:`.output`   fitting the first line, perfdata numbers, small wording helpers;
 - :mod:`.text`     sanitising every text that came from outside (the single choke point);
-- :mod:`.parallel` jobs in threads, abandoned cleanly at the deadline.
+- :mod:`.parallel` jobs in threads, abandoned cleanly at the deadline;
+- :mod:`.files`    reading configuration and queues: ``CouldNotRead`` is never "nothing there".
 
 Nothing here imports ``typing`` or ``dataclasses`` at run time: start-up time matters
 (see tests/test_startup.py).
