@@ -156,6 +156,7 @@ def _fill(text: str, checks: SenderChecks, client: str, check: Check) -> str:
         sender=checks.sender,
         domain=domain,
         rcpt=RCPT,
+        rcpt_domain=RCPT.rpartition("@")[2],
         why=why,
         identity=identity,
         scope=scope,
