@@ -48,6 +48,8 @@ class QueueUnread:
     """The queue was not read: no MTA, or its tool's own reason."""
 
     reason: str  # empty when no MTA was found
+    # it could not be read (a CouldNotRead): never OK, whatever the reason's words
+    unreadable: bool = False
 
 
 LOCAL_SHARE = 0.25  # of the run, kept for reading the queue after the callouts
@@ -174,6 +176,7 @@ class LocalAudit(nagiosplugin.Resource):
         yield nagiosplugin.Metric("origin", report, context="origin")
 
     def _queue(self) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.kit.files import CouldNotRead
         from check_nullmailer import mta as mtas
         from check_nullmailer.mta.base import QueueUnavailable
 
@@ -187,7 +190,8 @@ class LocalAudit(nagiosplugin.Resource):
                 deadline=self.deadline, sudo=s.sudo,
             )  # fmt: skip
         except QueueUnavailable as exc:
-            yield nagiosplugin.Metric("queue", QueueUnread(str(exc)), context="queue_unread")
+            unread = QueueUnread(str(exc), isinstance(exc, CouldNotRead))
+            yield nagiosplugin.Metric("queue", unread, context="queue_unread")
             return
         self.queue = queue
         yield nagiosplugin.Metric("deferred", queue.deferred, min=0, context="deferred")

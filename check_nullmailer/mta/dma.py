@@ -24,7 +24,7 @@ from check_nullmailer.mta.base import (
     MTAInfo,
     QueuedMessage,
     QueueReport,
-    QueueUnavailable,
+    QueueUnreadable,
     no_listener,
     summarize,
 )
@@ -86,14 +86,14 @@ def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueRep
     tool = find_tool(("dma",))
     reason = f"{path}: {exc.strerror}"
     if not tool:
-        raise QueueUnavailable(f"{reason}; {grant_hint(path)}") from None
+        raise QueueUnreadable(f"{reason}; {grant_hint(path)}") from None
     try:
         rc, out, err = run_command([tool, "-bp"], deadline)
     except (OSError, subprocess.SubprocessError):
         rc, out, err = 1, "", ""
     messages = parse_mailq(out)
     if rc != 0 or (not messages and "Mail queue is empty" not in out):
-        raise QueueUnavailable(
+        raise QueueUnreadable(
             f"{reason}, and {tool} -bp said {sanitize(err or out, 120)!r}; {grant_hint(path)}"
         )
     report = summarize(messages, f"{tool} -bp (the spool is closed to {user_name()})", reasons_known=False)
@@ -108,10 +108,10 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
         files = spool_files(path, prefix="Q")
     except PermissionError as exc:
         if is_foreign_root(root):
-            raise QueueUnavailable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+            raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
         return _queue_by_mailq(path, exc, deadline)
     except OSError as exc:
-        raise QueueUnavailable(f"{path}: {exc.strerror or exc}") from None
+        raise QueueUnreadable(f"{path}: {exc.strerror or exc}") from None
     messages = []
     for name, age in files:
         sender = ""

@@ -26,7 +26,7 @@ from check_nullmailer.mta.base import (
     MTAInfo,
     QueuedMessage,
     QueueReport,
-    QueueUnavailable,
+    QueueUnreadable,
     no_listener,
     summarize,
 )
@@ -123,14 +123,14 @@ def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueRep
     tool = find_tool(("mailq",))
     reason = f"{path}: {exc.strerror}"
     if not tool:
-        raise QueueUnavailable(f"{reason}; {grant_hint(path)}") from None
+        raise QueueUnreadable(f"{reason}; {grant_hint(path)}") from None
     try:
         rc, out, err = run_command([tool], deadline)
     except (OSError, subprocess.SubprocessError):
         rc, out, err = 1, "", ""
     messages = parse_mailq(out)
     if rc != 0 or (out.strip() and not messages):
-        raise QueueUnavailable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
+        raise QueueUnreadable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
     report = summarize(messages, f"{tool} (the spool is closed to {user_name()})", reasons_known=False)
     report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
     return report
@@ -143,10 +143,10 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
         files = spool_files(path)
     except PermissionError as exc:
         if is_foreign_root(root):
-            raise QueueUnavailable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+            raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
         return _queue_by_mailq(path, exc, deadline)
     except OSError as exc:
-        raise QueueUnavailable(f"{path}: {exc.strerror or exc}") from None
+        raise QueueUnreadable(f"{path}: {exc.strerror or exc}") from None
     messages = [
         QueuedMessage(
             queue_id=os.path.basename(name),

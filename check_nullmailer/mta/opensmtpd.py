@@ -31,6 +31,7 @@ from check_nullmailer.mta.base import (
     QueuedMessage,
     QueueReport,
     QueueUnavailable,
+    QueueUnreadable,
     summarize,
 )
 
@@ -144,18 +145,18 @@ def read_queue(root: str = "/", deadline: float | None = None, sudo: bool = Fals
         raise QueueUnavailable("the OpenSMTPD queue under another root is not read")
     tool = find_tool(("smtpctl",))
     if not tool:
-        raise QueueUnavailable("smtpctl not found")
+        raise QueueUnreadable("smtpctl not found")
     try:
         rc, out, err = run_command([tool, "show", "queue"], deadline, sudo)
     except subprocess.TimeoutExpired:
-        raise QueueUnavailable("smtpctl show queue did not answer in time") from None
+        raise QueueUnreadable("smtpctl show queue did not answer in time") from None
     except OSError as exc:
-        raise QueueUnavailable(f"smtpctl: {exc.strerror or exc}") from None
+        raise QueueUnreadable(f"smtpctl: {exc.strerror or exc}") from None
     if rc != 0:
         if sudo_refusal(err) or _NOT_ROOT.search(err):
-            raise QueueUnavailable(sanitize(needs_sudo(f"{tool} show queue", err, sudo), 300))
+            raise QueueUnreadable(sanitize(needs_sudo(f"{tool} show queue", err, sudo), 300))
         last = err.strip().splitlines()[-1] if err.strip() else f"exit status {rc}"
-        raise QueueUnavailable(f"smtpctl show queue: {sanitize(last, 160)}")
+        raise QueueUnreadable(f"smtpctl show queue: {sanitize(last, 160)}")
     return summarize(parse_show_queue(out), "smtpctl show queue")
 
 
