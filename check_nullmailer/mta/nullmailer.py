@@ -30,7 +30,7 @@ from check_nullmailer.mta.base import (
     no_listener,
     summarize,
 )
-from check_nullmailer.mta.spool import STUCK_AFTER, head, spool_files
+from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
 
 
 def _control(path: str) -> str | None:
@@ -107,6 +107,10 @@ def read_config(root: str = "/") -> MTAInfo:
 _MAILQ = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+\d+ bytes from <([^>]*)>", re.MULTILINE)
 
 
+# every line of that listing: a message, one of its recipients, or blank
+_MAILQ_LINE = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+ bytes from <[^>]*>|\s+to <[^>]*>)\s*$")
+
+
 def parse_mailq(text: str, now: float | None = None) -> list[QueuedMessage]:
     now = time.time() if now is None else now
     messages = []
@@ -131,7 +135,17 @@ def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueRep
     messages = parse_mailq(out)
     if rc != 0 or (out.strip() and not messages):
         raise QueueUnreadable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
+    odd = next((line for line in out.splitlines() if line.strip() and not _MAILQ_LINE.match(line)), None)
+    if odd is not None:
+        raise QueueUnreadable(f"{tool} printed a line in no known format: {sanitize(odd, 80)!r}")
+    if len(_MAILQ.findall(out)) > MAX_MESSAGES:
+        capped_note = f"{tool}: reading stopped after {MAX_MESSAGES} messages (at least that many)"
+    else:
+        capped_note = ""
     report = summarize(messages, f"{tool} (the spool is closed to {user_name()})", reasons_known=False)
+    if capped_note:
+        report.capped = True
+        report.notes.append(capped_note)
     report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
     return report
 
@@ -140,7 +154,7 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
     """nullmailer keeps one file per message (sender, recipients, blank line, message)."""
     path = under(root, "/var/spool/nullmailer/queue")
     try:
-        files = spool_files(path)
+        files, capped = spool_files(path)
     except PermissionError as exc:
         if is_foreign_root(root):
             raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
@@ -157,12 +171,13 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
         for name, age in files
     ]
     report = summarize(messages, path, reasons_known=False)
+    mark_capped(report, path, capped)
     report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
     failed = under(root, "/var/spool/nullmailer/failed")
     try:
-        count = len(spool_files(failed))
-        if count:
-            report.notes.append(f"{count} messages in {failed}")
+        failed_files, more = spool_files(failed)
+        if failed_files:
+            report.notes.append(f"{'at least ' if more else ''}{len(failed_files)} messages in {failed}")
     except OSError:
         pass
     return report
