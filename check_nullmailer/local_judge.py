@@ -40,9 +40,9 @@ class ExposureContext(nagiosplugin.Context):
             state, text = judge_services(info, report.public, report.listeners, report.allow_listen)
             return self.result_cls(to_nagios(state), text, metric)
         result = self._judge(report, info, metric)
-        if info is not None and info.unread and result.state == nagiosplugin.Ok:
+        if info is not None and info.services_unread and result.state == nagiosplugin.Ok:
             # never OK when blind: the services of the configuration are not known
-            return self.result_cls(nagiosplugin.Warn, f"{result.hint}; {info.unread}", metric)
+            return self.result_cls(nagiosplugin.Warn, f"{result.hint}; {info.services_unread}", metric)
         return result
 
     def _judge(self, report: ExposureReport, info: Any, metric: nagiosplugin.Metric) -> nagiosplugin.Result:

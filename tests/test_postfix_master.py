@@ -100,7 +100,7 @@ def test_a_huge_master_cf_is_not_read_in_part(tmp_path):
 def test_a_missing_or_unreadable_master_cf(tmp_path):
     with pytest.raises(CouldNotRead) as caught:
         read_master_cf(str(tmp_path / "master.cf"))
-    assert caught.value.why == "not found"
+    assert caught.value.what.endswith("master.cf") and caught.value.why
     os.mkdir(tmp_path / "dir.cf")
     with pytest.raises(CouldNotRead):
         read_master_cf(str(tmp_path / "dir.cf"))
@@ -178,7 +178,7 @@ def test_an_unreadable_master_cf_is_never_ok(tmp_path):
     os.remove(os.path.join(root, "etc/postfix/master.cf"))
     os.mkdir(os.path.join(root, "etc/postfix/master.cf"))
     info = postfix.read_config(root, postconf=None)
-    assert info.unread.startswith("could not read ") and "master.cf" in info.unread
+    assert info.services_unread.startswith("could not read ") and "master.cf" in info.services_unread
     assert any("cannot tell which services listen" in note for note in info.notes)
 
 

@@ -80,6 +80,8 @@ class MTAInfo:
     relay: str = RELAY_UNKNOWN
     relay_text: str = ""
     notes: list[str] = field(default_factory=list)  # skipped parts and problems
+    # the files (kit.files.CouldNotRead) that could not be read whole, also in notes
+    unread: list[Exception] = field(default_factory=list)
     config: str = ""  # the directory or file that was read
     # Set when the MTA will send nothing (or no usable sender) with this configuration:
     # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>
@@ -88,7 +90,7 @@ class MTAInfo:
     # The SMTP servers one by one (Postfix: its master.cf services), and what of the
     # configuration could not be read ("could not read ...: why"): never judged OK.
     services: list[ServiceInfo] = field(default_factory=list)
-    unread: str = ""
+    services_unread: str = ""
 
     @property
     def label(self) -> str:

@@ -145,6 +145,7 @@ def read_config(
             params = parse_main_cf(read_text(os.path.join(confdir, "main.cf")))
         except OSError as exc:
             info.notes.append(unreadable(os.path.join(confdir, "main.cf"), exc))
+            info.unread.append(exc)
             return info
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
@@ -156,7 +157,7 @@ def read_config(
     text = f"Postfix myorigin = {shown}"
     if value.startswith("/"):
         try:
-            from_file = first_word(under(root, value))
+            from_file = first_word(under(root, value), deadline=deadline)
         except OSError as exc:
             if not os.path.exists(under(root, value)):  # sendmail exits fatally
                 info.refuses = (
@@ -166,6 +167,7 @@ def read_config(
                 )
             else:
                 info.notes.append(f"myorigin names a file: {unreadable(value, exc)}")
+                info.unread.append(exc)
             from_file = None
         if from_file:
             text += f" = {from_file}" if shown == value else f" = {value} = {from_file}"
@@ -197,10 +199,11 @@ def _services(
 
     path = os.path.join(confdir, "master.cf")
     try:
-        master = read_master_cf(path)
+        master = read_master_cf(path, deadline)
     except CouldNotRead as exc:
-        info.unread = f"could not read {exc.what}: {exc.why}"
-        info.notes.append(f"{info.unread}: cannot tell which services listen and how they relay")
+        info.services_unread = f"could not read {exc.what}: {exc.why}"
+        info.notes.append(f"{info.services_unread}: cannot tell which services listen and how they relay")
+        info.unread.append(exc)
         master = None
     if master is None:  # main.cf alone: what the stock smtp service would do
         interfaces = expanded.get("inet_interfaces", "all")

@@ -122,14 +122,14 @@ def parse_master_cf(text: str) -> list[MasterService]:
     return services
 
 
-def read_master_cf(path: str) -> list[MasterService]:
+def read_master_cf(path: str, deadline: float | None = None) -> list[MasterService]:
     """The services of the master.cf at ``path``; raises
     :class:`~check_callout.kit.files.CouldNotRead` when it cannot be read whole."""
     from check_callout.kit.files import CouldNotRead
     from check_nullmailer.host import MAX_FILE, read_text
 
     try:
-        text = read_text(path)
+        text = read_text(path, deadline=deadline)
     except CouldNotRead:
         raise
     except OSError as exc:
