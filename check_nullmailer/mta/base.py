@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
 
 # relay states, from the configuration
@@ -49,6 +50,8 @@ class MTAInfo:
     relay: str = RELAY_UNKNOWN
     relay_text: str = ""
     notes: list[str] = field(default_factory=list)  # skipped parts and problems
+    # the files (kit.files.CouldNotRead) that could not be read whole, also in notes
+    unread: list[Exception] = field(default_factory=list)
     config: str = ""  # the directory or file that was read
     # Set when the MTA will send nothing (or no usable sender) with this configuration:
     # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>
@@ -107,7 +110,20 @@ class QueueReport:
 
 
 class QueueUnavailable(Exception):
-    """The queue could not be read (tool missing, mail system down, no permission)."""
+    """The queue was not read: by design (a foreign ``--root``), said but not judged, or
+    because it could not be (:class:`QueueUnreadable`)."""
+
+
+class QueueUnreadable(QueueUnavailable, CouldNotRead):
+    """The queue could not be read (tool missing, hanging or failing, mail system down,
+    no permission, a listing that does not parse): never OK."""
+
+    def __init__(self, why: str, what: str = "the queue") -> None:
+        CouldNotRead.__init__(self, what, why)
+        self.args = (why,)
+
+    def __str__(self) -> str:
+        return self.why
 
 
 def summarize(messages: Iterable[QueuedMessage], source: str, reasons_known: bool = True) -> QueueReport:
