@@ -158,8 +158,8 @@ def test_a_bomb_in_myorigin_is_could_not_read(tmp_path, tool):
     )
     write(tmp_path, "/etc/postfix/master.cf", MASTER_CF)
     start = time.monotonic()
-    info = postfix.read_config(str(tmp_path), postconf=tool)
-    assert time.monotonic() - start < 5
+    info = postfix.read_config(str(tmp_path), postconf=tool, deadline=start + 3)  # postconf 3.7 spends
+    assert time.monotonic() - start < 3.5  # minutes on it: it is stopped, main.cf read here
     assert info.origin is None
     assert "cannot use main.cf myorigin: expands to more than 65536 characters: not used" in info.notes
     assert any(getattr(exc, "what", "") == "main.cf myorigin" for exc in info.unread)

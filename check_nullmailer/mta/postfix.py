@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 
 from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
@@ -45,6 +46,7 @@ POSTFIX_PARAMS = (
     "masquerade_domains",
 )
 RELAY_PARAMS = ("mynetworks", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
+POSTCONF_RESERVE = 0.4  # of the configuration's time, kept from postconf for the fallback
 
 
 def parse_main_cf(text: str) -> dict[str, str]:
@@ -113,7 +115,7 @@ def read_config(
     """Postfix: ``postconf`` (``-c DIR``) when available, else main.cf parsed here.  A
     parameter that could not be expanded (too deep, too large) leaves what depends on it
     "could not read": the origin, the relay verdict, the listening addresses."""
-    from check_nullmailer.mta.base import RELAY_UNKNOWN
+    from check_nullmailer.mta.base import RELAY_NONE, RELAY_UNKNOWN
 
     info = _read_config(root, confdir, deadline, postconf)
     failed = {
@@ -122,7 +124,7 @@ def read_config(
         if str(getattr(exc, "what", "")).startswith("main.cf ")
     }
     relay = [name for name in RELAY_PARAMS if name in failed]
-    if relay:
+    if relay and info.relay == RELAY_NONE:  # an open service found otherwise stays open
         info.relay = RELAY_UNKNOWN
         info.relay_text = f"relay settings not judged: {failed[relay[0]]}"
     if "inet_interfaces" in failed:
@@ -144,10 +146,15 @@ def _read_config(root: str, confdir: str | None, deadline: float | None, postcon
     raw: dict[str, str] | None = None
     expanded: dict[str, str] | None = None
     if tool:
+        # postconf may spend minutes on an expansion bomb: it gets most of the time, the
+        # rest is kept for reading main.cf here when it does not answer.
+        asked = (
+            None if deadline is None else deadline - POSTCONF_RESERVE * max(0.0, deadline - time.monotonic())
+        )
         try:
-            raw = _postconf_values(tool, confdir, False, deadline)
+            raw = _postconf_values(tool, confdir, False, asked)
             try:
-                expanded = _postconf_values(tool, confdir, True, deadline)
+                expanded = _postconf_values(tool, confdir, True, asked)
             except (OSError, subprocess.SubprocessError):
                 expanded = None  # postconf older than 2.9 has no -x
         except (OSError, subprocess.SubprocessError) as exc:
