@@ -186,12 +186,23 @@ def sender_findings(predictions: Sequence[Prediction], checks: SenderChecks) -> 
     for client in checks.clients:
         for key in ("spf_mfrom", "spf_helo"):
             check = checks.per_client[client].get(key)
-            if check is not None and check.outcome == "softfail" and check.spf is not None:
+            if check is None or check.spf is None:
+                continue
+            spf = check.spf
+            if check.outcome == "softfail":
                 found.append(
                     (
                         WARNING,
-                        f"SPF softfail ({check.spf.domain} for {client}, {check.spf.record_words()}): "
+                        f"SPF softfail ({spf.domain} for {client}, {spf.record_words()}): "
                         "strict receivers accept it, spam filters count it against the message",
+                    )
+                )
+            elif check.outcome == "permerror":
+                found.append(
+                    (
+                        WARNING,
+                        f"SPF permerror ({spf.domain}, {spf.record_words()}: {spf.explanation}): these "
+                        "receivers accept it, one with policyd-spf's PermError_reject = True rejects it",
                     )
                 )
     return list(dict.fromkeys(found))
