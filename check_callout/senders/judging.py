@@ -12,7 +12,7 @@ answer decides (the mail may leave over either).
 from __future__ import annotations
 
 from check_callout.receivers.profile import ACCEPT, DEFER, REJECT, Prediction
-from check_callout.receivers.strict import STRICT, UNKNOWN
+from check_callout.receivers.strict import STRICT, UNKNOWN, exim_lines
 from check_callout.senders.result import TITLES
 
 TYPE_CHECKING = False
@@ -97,6 +97,8 @@ def _walk(
             continue
         action, code, text = answer
         text = _fill(text, checks, client, check)
+        if strict.base == "exim":
+            text = exim_lines(text)
         what = brief(check, client)
         if check.outcome in CANNOT_TELL:
             blind.append(check)
