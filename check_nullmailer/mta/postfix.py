@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 
+from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
 from check_nullmailer.access import unreadable
 from check_nullmailer.host import (
@@ -18,21 +20,18 @@ from check_nullmailer.host import (
     first_word,
     is_loopback_word,
     local_hostname,
-    network_reach,
     read_text,
     run_command,
     under,
 )
 from check_nullmailer.mta.base import (
     MTA,
-    RELAY_NETWORKS,
     RELAY_NONE,
-    RELAY_OPEN,
-    RELAY_UNKNOWN,
     MTAInfo,
     QueueReport,
     Sources,
 )
+from check_nullmailer.mta.postfix_expand import expand_checked, expand_postfix
 from check_nullmailer.mta.postfix_queue import read_queue
 
 POSTFIX_PARAMS = (
@@ -46,19 +45,8 @@ POSTFIX_PARAMS = (
     "smtpd_recipient_restrictions",
     "masquerade_domains",
 )
-_EXPAND = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|\(([A-Za-z0-9_]+)\)|([A-Za-z0-9_]+))")
-
-
-def expand_postfix(value: str, params: dict[str, str], depth: int = 0) -> str:
-    """Expand ``$name``, ``${name}`` and ``$(name)`` (bounded depth)."""
-    if depth > 10 or "$" not in value:
-        return value
-
-    def repl(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2) or match.group(3)
-        return expand_postfix(params.get(name, ""), params, depth + 1)
-
-    return _EXPAND.sub(repl, value)
+RELAY_PARAMS = ("mynetworks", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
+POSTCONF_RESERVE = 0.4  # of the configuration's time, kept from postconf for the fallback
 
 
 def parse_main_cf(text: str) -> dict[str, str]:
@@ -88,7 +76,10 @@ def _postfix_defaults(root: str, params: dict[str, str]) -> dict[str, str]:
         "inet_interfaces": "all",
         "smtpd_recipient_restrictions": "",
     }
-    hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
+    try:
+        hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
+    except CouldNotRead:
+        hostname = ""  # named when myhostname itself is expanded (read_config)
     defaults["mydomain"] = hostname.partition(".")[2] or "localdomain"
     level = params.get("compatibility_level", "0").split(".")[0]
     modern = level.isdigit() and int(level) >= 2
@@ -118,25 +109,30 @@ def _postconf_values(tool: str, confdir: str, expand: bool, deadline: float | No
     return values
 
 
-def _master_cf_ports(text: str) -> list[str]:
-    """The SMTP services (``smtp``, ``submission``, ``smtps``, ports) of master.cf."""
-    found: list[str] = []
-    for line in text.splitlines():
-        if not line.strip() or line[0] in "# \t":
-            continue
-        fields = line.split()
-        if len(fields) < 8 or fields[1] != "inet":
-            continue
-        service = fields[0].rpartition(":")[2]
-        if service in ("smtp", "25", "submission", "587", "smtps", "465", "submissions"):
-            found.append(fields[0])
-    return found
-
-
 def read_config(
     root: str = "/", confdir: str | None = None, deadline: float | None = None, postconf: str | None = "auto"
 ) -> MTAInfo:
-    """Postfix: ``postconf`` (``-c DIR``) when available, else main.cf parsed here."""
+    """Postfix: ``postconf`` (``-c DIR``) when available, else main.cf parsed here.  A
+    parameter that could not be expanded (too deep, too large) leaves what depends on it
+    "could not read": the origin, the relay verdict, the listening addresses."""
+    from check_nullmailer.mta.base import RELAY_NONE, RELAY_UNKNOWN
+
+    info = _read_config(root, confdir, deadline, postconf)
+    failed = {
+        exc.what[len("main.cf ") :]: exc
+        for exc in info.unread
+        if str(getattr(exc, "what", "")).startswith("main.cf ")
+    }
+    relay = [name for name in RELAY_PARAMS if name in failed]
+    if relay and info.relay == RELAY_NONE:  # an open service found otherwise stays open
+        info.relay = RELAY_UNKNOWN
+        info.relay_text = f"relay settings not judged: {failed[relay[0]]}"
+    if "inet_interfaces" in failed:
+        info.listen_text = f"listening addresses not known: {failed['inet_interfaces']}"
+    return info
+
+
+def _read_config(root: str, confdir: str | None, deadline: float | None, postconf: str | None) -> MTAInfo:
     info = MTAInfo("postfix")
     confdir = confdir or under(root, "/etc/postfix")
     info.config = confdir
@@ -150,10 +146,15 @@ def read_config(
     raw: dict[str, str] | None = None
     expanded: dict[str, str] | None = None
     if tool:
+        # postconf may spend minutes on an expansion bomb: it gets most of the time, the
+        # rest is kept for reading main.cf here when it does not answer.
+        asked = (
+            None if deadline is None else deadline - POSTCONF_RESERVE * max(0.0, deadline - time.monotonic())
+        )
         try:
-            raw = _postconf_values(tool, confdir, False, deadline)
+            raw = _postconf_values(tool, confdir, False, asked)
             try:
-                expanded = _postconf_values(tool, confdir, True, deadline)
+                expanded = _postconf_values(tool, confdir, True, asked)
             except (OSError, subprocess.SubprocessError):
                 expanded = None  # postconf older than 2.9 has no -x
         except (OSError, subprocess.SubprocessError) as exc:
@@ -168,7 +169,7 @@ def read_config(
             return info
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
-        expanded = {key: expand_postfix(value, raw) for key, value in raw.items()}
+        expanded = _expand_all(raw, info)
 
     # envelope origin
     shown = raw.get("myorigin", "$myhostname")
@@ -202,54 +203,71 @@ def read_config(
     if masq:
         info.notes.append(f"masquerade_domains = {sanitize(masq, 80)} may rewrite senders (not evaluated)")
 
-    # exposure
+    _services(info, confdir, raw, expanded, tool, deadline)
+    return info
+
+
+def _services(
+    info: MTAInfo, confdir: str, raw: dict[str, str], expanded: dict[str, str], tool: str | None,
+    deadline: float | None,
+) -> None:  # fmt: skip
+    """Exposure and relaying, service by service (master.cf over main.cf)."""
+    from check_callout.kit.files import CouldNotRead
+    from check_nullmailer.mta.postfix_master import read_master_cf
+    from check_nullmailer.mta.postfix_relay import relay_verdict, worst
+    from check_nullmailer.mta.postfix_services import service_infos
+
+    path = os.path.join(confdir, "master.cf")
     try:
-        services = _master_cf_ports(read_text(os.path.join(confdir, "master.cf")))
-        info.listens = bool(services)
-        if not services:
-            info.listen_text = "master.cf has no smtp/submission/smtps inet service"
-    except OSError as exc:
-        info.notes.append(unreadable(os.path.join(confdir, "master.cf"), exc))
+        master = read_master_cf(path, deadline)
+    except CouldNotRead as exc:
+        info.services_unread = f"could not read {exc.what}: {exc.why}"
+        info.notes.append(f"{info.services_unread}: cannot tell which services listen and how they relay")
         info.unread.append(exc)
-        services = []
-    interfaces = expanded.get("inet_interfaces", "all")
-    words = [w for w in re.split(r"[\s,]+", interfaces) if w]
-    if info.listens is not False:
+        master = None
+    if master is None:  # main.cf alone: what the stock smtp service would do
+        interfaces = expanded.get("inet_interfaces", "all")
+        words = [w for w in re.split(r"[\s,]+", interfaces) if w]
         info.listen_public = not all(is_loopback_word(w) for w in words) if words else True
         info.listen_text = f"inet_interfaces = {sanitize(interfaces, 80)}"
-        if services:
-            info.listen_text += f" ({', '.join(services[:4])} in master.cf)"
-
-    networks = [w for w in re.split(r"[\s,]+", expanded.get("mynetworks", "")) if w]
-    reach = {item: network_reach(item) for item in networks}
-    relay_list = expanded.get("smtpd_relay_restrictions", "")
-    items = [w for w in re.split(r"[\s,]+", relay_list) if w]
-    if not items:
-        items = [w for w in re.split(r"[\s,]+", expanded.get("smtpd_recipient_restrictions", "")) if w]
-    gate = next(
-        (i for i, w in enumerate(items) if w in ("reject_unauth_destination", "defer_unauth_destination")),
-        None,
-    )
-    before = items if gate is None else items[:gate]
-    if "permit" in before:
-        info.relay = RELAY_OPEN
-        info.relay_text = f"smtpd_relay_restrictions permits everyone ({sanitize(relay_list, 80)})"
-    elif "permit_mynetworks" in before and any(v == "all" for v in reach.values()):
-        info.relay = RELAY_OPEN
-        info.relay_text = f"mynetworks = {sanitize(' '.join(networks), 80)} includes every address"
-    elif "permit_mynetworks" in before and any(v == "net" for v in reach.values()):
-        info.relay = RELAY_NETWORKS
-        wide = [k for k, v in reach.items() if v == "net"]
-        info.relay_text = f"relays for mynetworks {sanitize(' '.join(wide), 80)}"
-    elif "permit_mynetworks" in before and any(v == "other" for v in reach.values()):
-        info.relay = RELAY_UNKNOWN
-        info.relay_text = f"mynetworks = {sanitize(' '.join(networks), 80)} (tables not evaluated)"
-    else:
+        verdict = relay_verdict(expanded)
+        info.relay, info.relay_text = verdict.state, verdict.text
+        return
+    info.services = service_infos(master, raw, expanded, tool=tool, confdir=confdir, deadline=deadline,
+                                  notes=info.notes)  # fmt: skip
+    if not info.services:
+        info.listens = False
+        info.listen_public = False
+        info.listen_text = "master.cf has no smtpd inet service"
         info.relay = RELAY_NONE
-        info.relay_text = "relays only for this host" + (
-            " and authenticated clients" if "permit_sasl_authenticated" in before else ""
-        )
-    return info
+        info.relay_text = "cannot relay (no SMTP service)"
+        return
+    info.listens = True
+    public = [s for s in info.services if s.public]
+    info.listen_public = bool(public)
+    interfaces = expanded.get("inet_interfaces", "all")
+    names = ", ".join(s.name.split(" (", 1)[0] for s in info.services[:4])
+    info.listen_text = f"inet_interfaces = {sanitize(interfaces, 80)} ({sanitize(names, 120)} in master.cf)"
+    judged = public or info.services
+    info.relay = worst([s.relay for s in judged])
+    chosen = next(s for s in judged if s.relay == info.relay)
+    info.relay_text = chosen.relay_text
+    if len(info.services) > 1:
+        info.relay_text += f" (service {chosen.name})"
+
+
+def _expand_all(raw: dict[str, str], info: MTAInfo) -> dict[str, str]:
+    """Every parameter expanded as Postfix would; one that cannot be (too deep, too
+    large) is left out, and named when the audit uses it."""
+    expanded: dict[str, str] = {}
+    for name in raw:
+        try:
+            expanded[name] = expand_checked(name, raw)
+        except CouldNotRead as exc:
+            if name in POSTFIX_PARAMS:
+                info.notes.append(f"cannot use {exc}")
+                info.unread.append(exc)
+    return expanded
 
 
 def _config(src: Sources) -> MTAInfo:
