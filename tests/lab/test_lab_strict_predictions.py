@@ -40,10 +40,6 @@ KNOWN_WRONG = {
     "about 25 s",
     ("spf-timeout", "exim:strict"): "as above: predicted 451 'Temporary DNS error (verify = helo)'; Exim "
     "defers for the SPF temperror: 451 'Temporary DNS error while checking SPF record. Try again later.'",
-    ("ptr-loop", "exim:strict"): "the PTR names a CNAME loop: Exim's verify = reverse_host_lookup defers "
-    "(451 Temporary local problem - please try later; log: host lookup deferred for reverse lookup "
-    "check); predicted 550 no forward-confirmed reverse DNS",
-    ("ptr-loop", "state"): "follows from the exim:strict cell: CRITICAL naming 550, live 451 (defer)",
 }
 
 
