@@ -89,6 +89,7 @@ class LocalAudit(nagiosplugin.Resource):
         info = yield from self._mta()
         yield from self._exposure(info)
         yield from self._origin(info)
+        yield from self._egress(info)
         yield from self._queue()
 
     def _mta(self) -> Iterator[nagiosplugin.Metric]:
@@ -172,6 +173,20 @@ class LocalAudit(nagiosplugin.Resource):
         results = run_callouts(senders, s.callout, self.callout_deadline)
         report = OriginReport(info, domain, text, results[0], results[1] if len(results) > 1 else None)
         yield nagiosplugin.Metric("origin", report, context="origin")
+
+    def _egress(self, info: Any) -> Iterator[nagiosplugin.Metric]:
+        """How the mail leaves: route, HELO name, source addresses (no traffic)."""
+        from check_nullmailer.mta.base import Sources
+        from check_nullmailer.mta.egress import read_egress
+        from check_nullmailer.mta.egress_source import Lookup, fill_sources
+
+        if info is None or info.refuses.startswith("sends nothing"):
+            return  # no MTA, or one that sends nothing: there is no egress to describe
+        s = self.settings
+        src = Sources(self.root, s.postfix_config, s.exim_config, self.deadline)
+        lookup = Lookup(s.nameserver, s.dns_port, self.root, self.callout_deadline)
+        egress = fill_sources(read_egress(info, src), s.client_ips, lookup)
+        yield nagiosplugin.Metric("egress", egress, context="egress")
 
     def _queue(self) -> Iterator[nagiosplugin.Metric]:
         from check_nullmailer import mta as mtas

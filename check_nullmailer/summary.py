@@ -88,6 +88,12 @@ class NullmailerSummary(nagiosplugin.Summary):
                     lines.append("  the suggested fix, checked:")
                     alt = describe_result(value.alternative, self.verbosity, alt_notes)
                     lines.extend(f"    {line}" for line in alt)
+            elif metric.context == "egress":
+                from check_nullmailer.local_judge import egress_lines
+
+                first, *rest = egress_lines(value)
+                lines.append(f"[{result.state}] {first}")
+                lines.extend(rest)
             elif metric.context == "callout_deferred" or metric.name == "deferred":
                 if metric.name == "deferred":
                     queue = result.resource.queue

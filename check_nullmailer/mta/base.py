@@ -54,6 +54,9 @@ class MTAInfo:
     # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>
     # with no domain: ..."), read after the label.  The origin is then not judged.
     refuses: str = ""
+    # the settings as read (the MTA's own names, expanded), for the egress readers
+    values: dict[str, str] = field(default_factory=dict)
+    tool: str = ""  # the MTA's own tool that was asked (postconf, exim), if any
 
     @property
     def label(self) -> str:

@@ -45,6 +45,16 @@ POSTFIX_PARAMS = (
     "smtpd_relay_restrictions",
     "smtpd_recipient_restrictions",
     "masquerade_domains",
+    # how mail leaves (check_nullmailer.mta.egress_postfix)
+    "smtp_helo_name",
+    "relayhost",
+    "default_transport",
+    "transport_maps",
+    "sender_dependent_relayhost_maps",
+    "sender_dependent_default_transport_maps",
+    "smtp_bind_address",
+    "smtp_bind_address6",
+    "inet_protocols",
 )
 _EXPAND = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|\(([A-Za-z0-9_]+)\)|([A-Za-z0-9_]+))")
 
@@ -87,6 +97,9 @@ def _postfix_defaults(root: str, params: dict[str, str]) -> dict[str, str]:
         "myorigin": "$myhostname",
         "inet_interfaces": "all",
         "smtpd_recipient_restrictions": "",
+        "smtp_helo_name": "$myhostname",
+        "default_transport": "smtp",
+        "inet_protocols": "all",
     }
     hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
     defaults["mydomain"] = hostname.partition(".")[2] or "localdomain"
@@ -168,6 +181,7 @@ def read_config(
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
         expanded = {key: expand_postfix(value, raw) for key, value in raw.items()}
+    info.values = {**expanded, **{f"raw:{key}": value for key, value in raw.items()}}
 
     # envelope origin
     shown = raw.get("myorigin", "$myhostname")
