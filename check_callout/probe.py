@@ -107,9 +107,14 @@ def run_dialogue(
     questions += [q for q in also if q not in questions]
     pending = list(questions)
     starttls = settings.starttls
-    for _attempt in range(3):  # first try, TLS-less retry, one reconnect after a drop
+    pipelining = True
+    # first try, one TLS-less retry, and a reconnect after each break that left questions
+    # open: while each connection answers at least one (a server that hangs up at RSET
+    # answers one a connection), and once one at a time after a pipelined group broke off
+    for _attempt in range(len(questions) + 3):
         if not pending:
             break
+        before = len(pending)
         session = SMTPSession(
             address,
             settings.port,
@@ -122,16 +127,24 @@ def run_dialogue(
             transcript=dialogue.transcript if settings.transcript else None,
         )
         try:
-            _converse(session, pending, dialogue)
+            _converse(session, pending, dialogue, pipelining)
         except ProbeError as exc:
             if exc.kind == "tls" and starttls:
                 dialogue.tls_note = f"TLS failed ({exc.detail}); retried in clear text, as Exim does"
                 starttls = False
                 continue
+            broke_off = exc.phase in ("mail", "rcpt", "rset") and exc.kind == "closed"
+            broke_off = broke_off or (exc.phase == "rset" and exc.kind == "protocol")
+            # A server that hangs up with pipelined commands still unread makes its own
+            # kernel send a reset, and the reset discards replies it had sent but this
+            # host had not read yet (seen on Linux): the questions left open by a broken
+            # pipelined group are asked again one at a time.
+            pipelined = pipelining and "pipelining" in session.features
+            if pipelined:
+                pipelining = False
+            if broke_off and (len(pending) < before or pipelined):
+                continue
             outcome = failure(exc, settings.port)
-            retry = exc.phase in ("mail", "rcpt", "rset") and exc.kind == "closed"
-            if retry and len(pending) < len(questions):
-                continue  # it answered some: reconnect once for the rest
             for question in pending:
                 dialogue.answers[question] = outcome
             pending = []
@@ -151,8 +164,11 @@ def run_dialogue(
     return dialogue
 
 
-def _converse(session: SMTPSession, pending: list[tuple[str, str]], dialogue: Dialogue) -> None:
-    """Open the session and ask each pending question, removing it when answered."""
+def _converse(
+    session: SMTPSession, pending: list[tuple[str, str]], dialogue: Dialogue, pipelining: bool = True
+) -> None:
+    """Open the session and ask each pending question, removing it when answered;
+    pipelined when the server offers it and ``pipelining`` allows it."""
     reply = session.open()
     if not reply.positive:
         outcome = classify(reply)
@@ -160,7 +176,7 @@ def _converse(session: SMTPSession, pending: list[tuple[str, str]], dialogue: Di
             dialogue.answers[question] = outcome
         pending.clear()
         return
-    if "pipelining" in session.features:
+    if pipelining and "pipelining" in session.features:
         _pipelined(session, pending, dialogue)
         return
     while pending:
@@ -190,17 +206,38 @@ def _pipelined(session: SMTPSession, pending: list[tuple[str, str]], dialogue: D
                 ("rset", "RSET", ""),
             ]
         t = time.monotonic()
-        replies = session.pipeline(commands)
-        took = time.monotonic() - t
-        for index, question in enumerate(batch):
-            if question not in pending:
-                continue  # answered by a refused MAIL FROM of the same sender
-            mail, answer = replies[3 * index], replies[3 * index + 1]
-            if not mail.positive:
-                _mail_refused(mail, question[0], pending, dialogue)
-                continue
-            dialogue.answers[question] = _timed(classify(answer), took)
-            pending.remove(question)
+        try:
+            replies = session.pipeline(commands)
+        except ProbeError as exc:
+            # the replies read before the break are answers: keep them; only the
+            # questions without one are judged by the break (or asked again)
+            _answered(batch, exc.replies, time.monotonic() - t, pending, dialogue)
+            raise
+        _answered(batch, replies, time.monotonic() - t, pending, dialogue)
+
+
+def _answered(
+    batch: list[tuple[str, str]],
+    replies: list[Reply],
+    took: float,
+    pending: list[tuple[str, str]],
+    dialogue: Dialogue,
+) -> None:
+    """Record the questions of a pipelined ``batch`` that ``replies`` (MAIL, RCPT, RSET
+    for each, possibly cut short by a break) answer, and take them off ``pending``."""
+    for index, question in enumerate(batch):
+        if len(replies) <= 3 * index:
+            return  # no reply to this MAIL: neither this question nor later ones
+        if question not in pending:
+            continue  # answered by a refused MAIL FROM of the same sender
+        mail = replies[3 * index]
+        if not mail.positive:
+            _mail_refused(mail, question[0], pending, dialogue)
+            continue
+        if len(replies) <= 3 * index + 1:
+            return  # MAIL answered, RCPT not: the question is still open
+        dialogue.answers[question] = _timed(classify(replies[3 * index + 1]), took)
+        pending.remove(question)
 
 
 def _mail_refused(mail: Reply, mail_from: str, pending: list[tuple[str, str]], dialogue: Dialogue) -> None:

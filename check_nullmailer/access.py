@@ -69,7 +69,7 @@ def grant_hint(path: str) -> str:
 def unreadable(path: str, exc: OSError) -> str:
     """The note for a file the check could not read: the reason, and the grant when it
     is a permission problem."""
-    if isinstance(exc, PermissionError):
+    if isinstance(exc, PermissionError) or getattr(exc, "denied", False):
         return f"cannot read {path}: {exc.strerror}; {grant_hint(path)}"
     return f"cannot read {path}: {exc.strerror or type(exc).__name__}"
 

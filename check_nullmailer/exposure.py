@@ -11,9 +11,12 @@ import ipaddress
 import os
 from dataclasses import dataclass
 
+from check_callout.kit.files import CouldNotRead, read_text
+
 SMTP_PORTS = (25, 465, 587)
 _LISTEN = "0A"
 MAX_LINES = 200_000  # a busy host has many sockets; never read without bound
+MAX_TABLE = 64 * 1024 * 1024  # bytes of one socket table (a busy host's is a few MiB)
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,12 @@ def listeners(proc: str = "/proc", ports: tuple[int, ...] = SMTP_PORTS) -> list[
     errors: list[str] = []
     for name, ipv6 in (("tcp", False), ("tcp6", True)):
         path = os.path.join(proc, "net", name)
-        try:
-            with open(path, encoding="ascii", errors="replace") as handle:
-                text = handle.read(64 * 1024 * 1024)
-        except FileNotFoundError:
-            continue  # no IPv6 in this kernel, or no IPv4
-        except OSError as exc:
-            errors.append(f"{path}: {exc.strerror or exc}")
+        try:  # a table read in part could hide a listener: larger than the bound is an error
+            text = read_text(path, limit=MAX_TABLE)
+        except CouldNotRead as exc:
+            if exc.missing:
+                continue  # no IPv6 in this kernel, or no IPv4
+            errors.append(f"{path}: {exc.why}")
             continue
         readable += 1
         seen.update(item for item in parse_proc_tcp(text, ipv6) if item.port in ports)

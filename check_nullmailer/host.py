@@ -2,7 +2,8 @@
 commands (bounded in time), its names.
 
 Nothing here raises for a missing file except :func:`read_text` and
-:func:`first_word` (``OSError``), whose callers turn it into a note.
+:func:`first_word`, which raise :class:`~check_callout.kit.files.CouldNotRead` (an
+``OSError``): their callers turn it into that part's "could not read".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-MAX_FILE = 1024 * 1024  # configuration files larger than this are read only in part
+MAX_FILE = 1024 * 1024  # configuration files larger than this are refused, never read in part
 COMMAND_TIMEOUT = 10.0
 
 
@@ -26,15 +27,18 @@ def under(root: str, path: str) -> str:
     return os.path.join(root, path.lstrip("/"))
 
 
-def read_text(path: str) -> str:
-    """A configuration file's text; raises OSError (missing/unreadable)."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.read(MAX_FILE)
+def read_text(path: str, *, deadline: float | None = None) -> str:
+    """A configuration file's text, whole; raises
+    :class:`~check_callout.kit.files.CouldNotRead` (missing, unreadable, not a regular
+    file, larger than :data:`MAX_FILE`, no answer in time)."""
+    from check_callout.kit.files import read_text as read_bounded
+
+    return read_bounded(path, limit=MAX_FILE, deadline=deadline)
 
 
-def first_word(path: str) -> str | None:
+def first_word(path: str, *, deadline: float | None = None) -> str | None:
     """The first word of the first non-comment line (``/etc/mailname``-style files)."""
-    for line in read_text(path).splitlines()[:1000]:
+    for line in read_text(path, deadline=deadline).splitlines()[:1000]:
         line = line.split("#", 1)[0].strip()
         if line:
             return line.split()[0]

@@ -16,7 +16,7 @@ from typing import Any
 
 import nagiosplugin
 
-from check_callout.kit.states import CRITICAL
+from check_callout.kit.states import CRITICAL, UNKNOWN, WARNING
 from check_callout.kit.text import sanitize
 from check_nullmailer.contexts import Problem
 from check_nullmailer.settings import Settings
@@ -74,9 +74,16 @@ class LocalAudit(nagiosplugin.Resource):
     def __init__(self, settings: Settings, deadline: float) -> None:
         self.settings = settings
         self.deadline = deadline
-        # The callouts end early enough for the queue to be read: a dead resolver or a
-        # tarpit MX may use up the callouts' time, never the local reads' share.
-        self.callout_deadline = deadline - local_share(deadline - time.monotonic())
+        # Each part has its own share of the run and is abandoned when it is used up
+        # (a file on a hung mount, a tool that hangs): the configuration is read by the
+        # first share, the callouts end early enough for the queue to be read.  A dead
+        # resolver, a tarpit MX or a hung file may use up its own part's time, never the
+        # other parts' time, and the parts that were seen keep their verdicts.
+        now = time.monotonic()
+        share = local_share(deadline - now)
+        self.config_deadline = now + share
+        self.callout_deadline = deadline - share
+        self.config_unread = ""  # why the configuration was not read in its share
         self.root = settings.root
         self.mta = ""
         self.queue: Any = None  # mta.base.QueueReport once read
@@ -93,6 +100,7 @@ class LocalAudit(nagiosplugin.Resource):
         yield from self._queue()
 
     def _mta(self) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.kit.parallel import Unfinished
         from check_nullmailer import mta as mtas
 
         s = self.settings
@@ -112,10 +120,19 @@ class LocalAudit(nagiosplugin.Resource):
         self.mta = name
         if not name:
             return None
-        info = mtas.read_config(
+        read = lambda: mtas.read_config(  # noqa: E731
             name, self.root, postfix_config=s.postfix_config, exim_config=s.exim_config,
-            deadline=self.deadline,
+            deadline=self.config_deadline,
         )  # fmt: skip
+        info = _within(read, self.config_deadline)
+        if isinstance(info, BaseException) and not isinstance(info, Unfinished):
+            raise info
+        if isinstance(info, Unfinished):
+            label = mtas.LABELS.get(name, name)
+            self.config_unread = f"could not read {label}'s configuration: {_why(info)}"
+            problem = Problem(f"{self.config_unread}; its relay settings and origin not judged", WARNING)
+            yield nagiosplugin.Metric("config", problem, context="problem")
+            return None
         if others:
             left = ", ".join(mtas.LABELS[o] for o in others)
             info.notes.append(f"also on disk, not trusted (not behind /usr/sbin/sendmail): {left}")
@@ -152,10 +169,18 @@ class LocalAudit(nagiosplugin.Resource):
         elif info is not None and info.origin:
             domain, text = info.origin, info.origin_text
         elif info is None:
-            return  # no MTA: already reported, there is no origin to judge
+            return  # no MTA, or its configuration not read: already reported
         else:
             why = "; ".join(info.notes) if info.notes else "no setting found"
-            problem = Problem(f"cannot tell the envelope origin of {info.label}: {why}")
+            # A file that could not be read whole (a FIFO, a hung mount, too large) is
+            # WARNING, as for the queue: an UNKNOWN would outrank an open relay found by
+            # another part.  A file closed to this user stays UNKNOWN, with the grant.
+            # A missing file stays UNKNOWN too (the MTA's own reader is what is wrong).
+            cut = [
+                u for u in info.unread if not getattr(u, "denied", True) and not getattr(u, "missing", True)
+            ]
+            state = WARNING if cut and len(cut) == len(info.unread) else UNKNOWN
+            problem = Problem(f"cannot tell the envelope origin of {info.label}: {why}", state)
             yield nagiosplugin.Metric("origin", problem, context="problem")
             return
         try:
@@ -189,6 +214,7 @@ class LocalAudit(nagiosplugin.Resource):
         yield nagiosplugin.Metric("egress", egress, context="egress")
 
     def _queue(self) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.kit.parallel import Unfinished
         from check_nullmailer import mta as mtas
         from check_nullmailer.mta.base import QueueUnavailable
 
@@ -196,16 +222,33 @@ class LocalAudit(nagiosplugin.Resource):
         if not self.mta:
             yield nagiosplugin.Metric("queue", QueueUnread(""), context="queue_unread")
             return
-        try:
-            queue = mtas.read_queue(
-                self.mta, self.root, postfix_config=s.postfix_config, exim_config=s.exim_config,
-                deadline=self.deadline, sudo=s.sudo,
-            )  # fmt: skip
-        except QueueUnavailable as exc:
-            yield nagiosplugin.Metric("queue", QueueUnread(str(exc)), context="queue_unread")
+        read = lambda: mtas.read_queue(  # noqa: E731
+            self.mta, self.root, postfix_config=s.postfix_config, exim_config=s.exim_config,
+            deadline=self.deadline, sudo=s.sudo,
+        )  # fmt: skip
+        queue = _within(read, self.deadline)
+        if isinstance(queue, QueueUnavailable):
+            yield nagiosplugin.Metric("queue", QueueUnread(str(queue)), context="queue_unread")
+            return
+        if isinstance(queue, BaseException) and not isinstance(queue, Unfinished):
+            raise queue
+        if isinstance(queue, Unfinished):
+            yield nagiosplugin.Metric("queue", QueueUnread(_why(queue)), context="queue_unread")
             return
         self.queue = queue
         yield nagiosplugin.Metric("deferred", queue.deferred, min=0, context="deferred")
         if queue.callout_deferred is not None:
             yield nagiosplugin.Metric("callout_deferred", queue, min=0, context="callout_deferred")
         yield nagiosplugin.Metric("oldest_deferred", round(queue.oldest_deferred), "s", min=0, context="perf")
+
+
+def _within(job: Any, until: float) -> Any:
+    """``job()``'s value or exception, or ``Unfinished`` when it is still running at
+    ``until`` (it is then left behind in a daemon thread)."""
+    from check_callout.kit.parallel import run_parallel
+
+    return run_parallel({0: job}, until, workers=1)[0]
+
+
+def _why(exc: BaseException) -> str:
+    return "no answer within its share of the check's time (a hung mount or tool?)"

@@ -10,6 +10,8 @@ command lines (NRPE configurations, Icinga command definitions).
   one-letter key becomes ``-k value``; ``;`` and ``#`` start comments.  A line without
   ``=``, a missing section or an unreadable file is an error (UNKNOWN), as in the C
   plugins.
+- The file is read whole or not at all: a FIFO, a device, a directory or a file over
+  256 KiB is an error (UNKNOWN), never read in part.
 - The file's options come first, wherever ``--extra-opts`` stands, so the command line
   wins for single-valued options.
 
@@ -81,11 +83,15 @@ def read(locator: str, prog: str) -> list[str]:
     section, at, path = locator.partition("@")
     section = section.strip() or prog
     path = path if at and path else _default_file()
+    from check_callout.kit.files import CouldNotRead, read_text
+
+    # Read before any timer exists: the open never blocks (a FIFO is refused), the read
+    # ends within a couple of seconds, and a file over MAX_FILE is refused whole (a value
+    # cut at the edge, port = 25259 read as 2525, must never be used).
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(MAX_FILE)
-    except OSError as exc:
-        raise UsageError(f"extra-opts: cannot read {path}: {exc.strerror or exc}") from None
+        text = read_text(path, limit=MAX_FILE)
+    except CouldNotRead as exc:
+        raise UsageError(f"extra-opts: cannot read {path}: {exc.why}") from None
     args: list[str] = []
     found = False
     current = None

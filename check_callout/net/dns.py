@@ -39,11 +39,12 @@ def resolv_conf_problem(path: str = RESOLV_CONF) -> str:
 
     if not os.path.exists(path):
         return f"{path} is missing"
-    try:
-        with open(path, "rb") as handle:
-            handle.read(1)
-    except OSError as exc:
-        return f"{path} cannot be read ({exc.strerror or type(exc).__name__})"
+    from check_callout.kit.files import CouldNotRead, read_bytes
+
+    try:  # the resolver reads it whole; one byte tells whether this user can read it
+        read_bytes(path, limit=1, prefix=True)
+    except CouldNotRead as exc:
+        return f"{path} cannot be read ({exc.why})"
     return f"{path} names no nameserver"
 
 

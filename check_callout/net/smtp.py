@@ -141,7 +141,10 @@ class SMTPSession:
 
     def pipeline(self, commands: list[tuple[str, str, str]]) -> list[Reply]:
         """Send several ``(phase, verb, args)`` commands at once and read their replies
-        (RFC 2920; only when the server offers PIPELINING, for MAIL, RCPT and RSET)."""
+        (RFC 2920; only when the server offers PIPELINING, for MAIL, RCPT and RSET).
+
+        When the dialogue breaks off part way, the :class:`ProbeError` raised carries the
+        complete replies read before the break in ``replies``."""
         if self.transcript is not None:
             self.transcript.append(f"-- {len(commands)} commands pipelined")
         lines = [self._line(phase, cmd, args) for phase, cmd, args in commands]
@@ -155,10 +158,13 @@ class SMTPSession:
                 self._phase = phase
                 code, text = smtp.getreply()
                 replies.append(Reply(code, sanitize(text.replace(b"\n", b" / ")), phase))
-        except ProbeError:
+        except ProbeError as exc:
+            exc.replies = replies
             raise
         except OSError as exc:  # smtplib.SMTPServerDisconnected and socket errors
-            raise self._os_failure(exc, self._phase) from None
+            error = self._os_failure(exc, self._phase)
+            error.replies = replies
+            raise error from None
         return replies
 
     def _command(self, phase: str, cmd: str, args: str = "") -> Reply:

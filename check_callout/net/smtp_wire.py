@@ -52,6 +52,8 @@ class ProbeError(Exception):
     ``banner``, ``ehlo``, ``starttls``, ``mail``, ``rcpt``, ``rset``).  ``no_route``:
     this host has no route to the address (its own network, not the server's fault);
     ``unreachable``: the way there failed further out (an ICMP unreachable).
+    ``replies`` holds the complete replies a pipelined group got before the break: they
+    are answers (a receiver has its reply to RCPT before it sends anything else).
     """
 
     def __init__(self, kind: str, phase: str, detail: str) -> None:
@@ -59,6 +61,7 @@ class ProbeError(Exception):
         self.kind = kind
         self.phase = phase
         self.detail = sanitize(detail, 160)
+        self.replies: list[Reply] = []
 
 
 class Reply(namedtuple("Reply", "code text phase")):

@@ -29,6 +29,8 @@ __all__ = [
     "REJECT",
     "PROFILES",
     "DEFAULT_RECEIVERS",
+    "STRICT_RECEIVERS",
+    "STRICT_PROFILES",
     "Prediction",
     "Profile",
     "predict",
@@ -59,12 +61,22 @@ PROFILES = {
         ),
     ]
 }
+# The strict receivers (check_callout.receivers.strict): sender checks in their order,
+# then the callout of the profile they are built on, with its settings
+STRICT_PROFILES = {
+    p.name: p
+    for p in [
+        Profile("exim:strict", "exim", "a strict Exim receiver"),
+        PROFILES["postfix"]._replace(name="postfix:strict", label="a strict Postfix receiver"),
+    ]
+}
 DEFAULT_RECEIVERS = ("exim", "postfix")
+STRICT_RECEIVERS = ("exim:strict", "postfix:strict")  # the defaults when the client is known
 
 
 def profiles(names: Sequence[str]) -> tuple[Profile, ...]:
     """The profiles named (each once, in order); KeyError names an unknown one."""
-    return tuple(PROFILES[name] for name in dict.fromkeys(names))
+    return tuple(PROFILES.get(name) or STRICT_PROFILES[name] for name in dict.fromkeys(names))
 
 
 def needs(chosen: Sequence[Profile]) -> tuple[bool, bool, bool]:

@@ -53,10 +53,11 @@ def sendmail_mta(root: str = "/") -> str | None:
     for name, m in REGISTRY.items():
         if base != "sendmail" and (m.sendmail_hint in base or f"/{m.sendmail_hint}" in target):
             return name
-    try:
-        with open(target, "rb") as handle:
-            data = handle.read(_MAX_BINARY)
-    except OSError:
+    from check_callout.kit.files import CouldNotRead, read_bytes
+
+    try:  # only its words matter: the start of a big binary is enough by design
+        data = read_bytes(target, limit=_MAX_BINARY, prefix=True)
+    except CouldNotRead:
         return None
     return next((name for word, name in _SIGNATURES if word in data), None)
 

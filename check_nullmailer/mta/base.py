@@ -49,6 +49,8 @@ class MTAInfo:
     relay: str = RELAY_UNKNOWN
     relay_text: str = ""
     notes: list[str] = field(default_factory=list)  # skipped parts and problems
+    # the files (kit.files.CouldNotRead) that could not be read whole, also in notes
+    unread: list[Exception] = field(default_factory=list)
     config: str = ""  # the directory or file that was read
     # Set when the MTA will send nothing (or no usable sender) with this configuration:
     # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>

@@ -40,6 +40,7 @@ def read_config(root: str = "/") -> MTAInfo:
         conf = key_values(read_text(path), sep=" ")
     except OSError as exc:
         info.notes.append(unreadable(path, exc))
+        info.unread.append(exc)
         return info
     masquerade = conf.get("masquerade", "")
     if masquerade:

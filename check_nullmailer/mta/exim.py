@@ -161,6 +161,7 @@ def read_config(
             except OSError as exc:
                 if config:
                     info.notes.append(unreadable(path, exc))
+                    info.unread.append(exc)
         if not info.config and not debian:
             info.notes.append("no Exim configuration file found")
             return info

@@ -57,6 +57,7 @@ def read_config(root: str = "/") -> MTAInfo:
             )
         else:
             info.notes.append(unreadable(path, exc))
+            info.unread.append(exc)
         return info
     conf = accounts.get(chosen or "", accounts[""])
     host, where = local_hostname(root)

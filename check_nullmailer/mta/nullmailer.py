@@ -33,10 +33,15 @@ from check_nullmailer.mta.base import (
 from check_nullmailer.mta.spool import STUCK_AFTER, head, spool_files
 
 
-def _control(path: str) -> str | None:
+def _control(path: str, info: MTAInfo | None = None) -> str | None:
+    """The first word of a control file; None when it is absent (nullmailer's default
+    applies).  One that is there but cannot be read whole is named in ``info``."""
     try:
         return first_word(path)
-    except OSError:
+    except OSError as exc:
+        if info is not None and not getattr(exc, "missing", isinstance(exc, FileNotFoundError)):
+            info.notes.append(unreadable(path, exc))
+            info.unread.append(exc)
         return None
 
 
@@ -71,12 +76,13 @@ def read_config(root: str = "/") -> MTAInfo:
     except OSError as exc:
         path = os.path.join(base, "remotes")
         info.notes.append(f"the relay list was not checked: {unreadable(path, exc)}")
-    allmailfrom = _control(os.path.join(base, "allmailfrom"))
+        info.unread.append(exc)
+    allmailfrom = _control(os.path.join(base, "allmailfrom"), info)
     if allmailfrom:
         info.origin = domain_of(allmailfrom)
         info.origin_text = f"nullmailer allmailfrom = {allmailfrom}"
         return info
-    defaulthost = _control(os.path.join(base, "defaulthost"))
+    defaulthost = _control(os.path.join(base, "defaulthost"), info)
     if os.path.exists(under(root, DEBIAN_MARK)):
         # Debian's nullmailer reads /etc/mailname where upstream reads /etc/nullmailer/me
         # (Debian patch; /etc/nullmailer/me is ignored), and without /etc/mailname it
@@ -85,13 +91,13 @@ def read_config(root: str = "/") -> MTAInfo:
         me, me_source = mailname(root), "/etc/mailname"
         fallback, fallback_source = "defaulthost", "the literal fallback (no /etc/mailname)"
     else:
-        me, me_source = _control(os.path.join(base, "me")), "me"
+        me, me_source = _control(os.path.join(base, "me"), info), "me"
         fallback, fallback_source = local_hostname(root)
     name = defaulthost or me or fallback
     source = "defaulthost" if defaulthost else me_source if me else fallback_source
     text = f"nullmailer {source} = {name}"
     if "." not in name and name != "localhost":
-        domain = _control(os.path.join(base, "defaultdomain"))
+        domain = _control(os.path.join(base, "defaultdomain"), info)
         if domain:
             name = f"{name}.{domain}"
             text = f"nullmailer {source} + defaultdomain = {name}"

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from check_callout.kit.text import sanitize
-from check_nullmailer.access import needs_sudo, sudo_refusal
+from check_nullmailer.access import needs_sudo, sudo_refusal, unreadable
 from check_nullmailer.host import (
     canonical_name,
     domain_of,
@@ -48,7 +48,12 @@ def read_config(root: str = "/") -> MTAInfo:
             text = read_text(path)
             info.config = path
             break
-        except OSError:
+        except OSError as exc:
+            if not getattr(exc, "missing", isinstance(exc, FileNotFoundError)):
+                # there but not readable whole: smtpd would read this one, not the next
+                info.notes.append(unreadable(path, exc))
+                info.unread.append(exc)
+                return info
             continue
     if text is None:
         info.notes.append("no smtpd.conf found")

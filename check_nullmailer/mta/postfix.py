@@ -177,6 +177,7 @@ def read_config(
             params = parse_main_cf(read_text(os.path.join(confdir, "main.cf")))
         except OSError as exc:
             info.notes.append(unreadable(os.path.join(confdir, "main.cf"), exc))
+            info.unread.append(exc)
             return info
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
@@ -189,7 +190,7 @@ def read_config(
     text = f"Postfix myorigin = {shown}"
     if value.startswith("/"):
         try:
-            from_file = first_word(under(root, value))
+            from_file = first_word(under(root, value), deadline=deadline)
         except OSError as exc:
             if not os.path.exists(under(root, value)):  # sendmail exits fatally
                 info.refuses = (
@@ -199,6 +200,7 @@ def read_config(
                 )
             else:
                 info.notes.append(f"myorigin names a file: {unreadable(value, exc)}")
+                info.unread.append(exc)
             from_file = None
         if from_file:
             text += f" = {from_file}" if shown == value else f" = {value} = {from_file}"
@@ -222,6 +224,7 @@ def read_config(
             info.listen_text = "master.cf has no smtp/submission/smtps inet service"
     except OSError as exc:
         info.notes.append(unreadable(os.path.join(confdir, "master.cf"), exc))
+        info.unread.append(exc)
         services = []
     interfaces = expanded.get("inet_interfaces", "all")
     words = [w for w in re.split(r"[\s,]+", interfaces) if w]

@@ -23,8 +23,12 @@ def spool_files(path: str, prefix: str = "") -> list[tuple[str, float]]:
 
 
 def head(path: str, limit: int = 4096) -> str:
+    """The start of a queue file (its envelope and headers): only the start is needed,
+    so a longer file is read in part by design; "" when it cannot be read (the message
+    is still counted, its sender unknown)."""
+    from check_callout.kit.files import CouldNotRead, read_text
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(limit)
-    except OSError:
+        return read_text(path, limit=limit, prefix=True)
+    except CouldNotRead:
         return ""

@@ -19,7 +19,8 @@ def read_config(root: str = "/") -> MTAInfo:
     except OSError as exc:
         # /etc/ssmtp is 0750 root:mail: for the monitoring user the file is not missing
         # but closed (PermissionError), and it must not be taken for "sends nothing".
-        if isinstance(exc, FileNotFoundError) and os.path.exists(under(root, "/usr/sbin/ssmtp")):
+        missing = getattr(exc, "missing", isinstance(exc, FileNotFoundError))
+        if missing and os.path.exists(under(root, "/usr/sbin/ssmtp")):
             # without its file ssmtp relays to the host called "mailhub"
             info.refuses = (
                 f"sends nothing: {path} is missing and ssmtp says 'Cannot open mailhub:25'; "
@@ -27,6 +28,7 @@ def read_config(root: str = "/") -> MTAInfo:
             )
         else:
             info.notes.append(unreadable(path, exc))
+            info.unread.append(exc)
         return info
     if conf.get("rewritedomain"):
         info.origin, info.origin_text = (

@@ -2,7 +2,7 @@
 
 The package is built from this checkout (contrib/deploy/build-deb), installed
 with ``apt-get install ./….deb`` and removed again at the end unless it was
-installed before. The lab (contrib/lab/lab.py, namespaces ``cclab-*``) is
+installed before. The lab (the package contrib/lab/lab/, namespaces ``cclab-*``) is
 taken under its lock for the tests of this directory only and torn down
 after them, so tests/lab can take it later in the same session.
 """

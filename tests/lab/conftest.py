@@ -1,6 +1,6 @@
 """The real-MTA lab: one network of real servers per test session.
 
-The lab itself lives in ``contrib/lab/lab.py`` (also used by ``contrib/lab/labctl``).
+The lab itself is the package ``contrib/lab/lab/`` (also used by ``contrib/lab/labctl``).
 Without root or the Debian packages the lab tests are skipped with a one-line
 reason; when the environment variable ``CI`` is set, that is an error instead.
 """

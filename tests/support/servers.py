@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
-from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, A, DNSRecord
+from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
@@ -350,7 +350,8 @@ DROP = "DROP"
 class ZoneResolver(BaseResolver):
     """Answers from a dict: ``name -> [(type, value), ...]`` or a failure marker.
 
-    Types: "A", "AAAA", "MX" (value ``(preference, exchange)``), "CNAME".  A name that
+    Types: "A", "AAAA", "MX" (value ``(preference, exchange)``), "CNAME", "PTR", "TXT" (a
+    string, or a list of strings: one record of several character-strings).  A name that
     exists but has no record of the asked type gets an empty NOERROR answer
     (NoAnswer); a name that is absent gets NXDOMAIN; the markers SERVFAIL, REFUSED,
     FORMERR, NXDOMAIN and DROP (no answer at all) force those.
@@ -391,6 +392,11 @@ class ZoneResolver(BaseResolver):
                 elif rtype == "MX":
                     pref, exchange = value
                     reply.add_answer(RR(name, QTYPE.MX, rdata=MX(exchange, pref), ttl=60))
+                elif rtype == "PTR":
+                    reply.add_answer(RR(name, QTYPE.PTR, rdata=PTR(value), ttl=60))
+                elif rtype == "TXT":
+                    strings = [value] if isinstance(value, str) else list(value)
+                    reply.add_answer(RR(name, QTYPE.TXT, rdata=TXT([s.encode() for s in strings]), ttl=60))
             return reply
         return reply
 

@@ -1,0 +1,120 @@
+"""Files named by an argument or by configuration that cannot be read whole: a FIFO, a
+file larger than the reader's bound, a file on a hung mount (a real FUSE file system
+that never answers READ).  Each is a clear "could not read", within ``-t``, and the
+other parts of the audit keep their verdicts (an open relay stays CRITICAL)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from check_nullmailer import plugin
+from tests.support import hung_mount
+from tests.support.hostile import callout, nullmailer
+from tests.support.output import first_line
+from tests.support.relay_servers import write
+from tests.test_nullmailer_plugin import proc_tables
+
+# -- --extra-opts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run", [callout, nullmailer], ids=["callout", "nullmailer"])
+def test_extra_opts_fifo_is_refused_at_once(tmp_path, run):
+    fifo = tmp_path / "plugins.ini"
+    os.mkfifo(fifo)  # no writer: open() without O_NONBLOCK would wait for ever, before any timer
+    done = run(f"--extra-opts=@{fifo}", "-t", "5", limit=10)
+    assert done.code == 3, done.output
+    assert "extra-opts: cannot read " in done.output and "a FIFO, not a regular file" in done.output
+    assert done.elapsed < 2.0
+
+
+def test_extra_opts_larger_than_its_bound_is_refused_not_cut(tmp_path):
+    # "port = 25259" straddles the 256 KiB edge: read in part it became port 2525
+    filler = "; " + "x" * 100 + "\n"
+    head = "[check_callout]\ndomain = good.test\n"
+    body = head + filler * ((256 * 1024 - len(head)) // len(filler))
+    body += ";" * (256 * 1024 - len(body) - 10) + "\nport = 25259\n"
+    path = tmp_path / "plugins.ini"
+    path.write_text(body)
+    assert path.stat().st_size > 256 * 1024
+    done = callout(f"--extra-opts=@{path}", "-t", "5", limit=10)
+    assert done.code == 3, done.output
+    assert done.output.startswith("CALLOUT UNKNOWN - extra-opts: cannot read ")
+    assert "larger than 262144 bytes: not read in part" in done.output
+
+
+# -- --local: a file named by the configuration ----------------------------------------
+
+OPEN_RELAY_MAIN_CF = (
+    "compatibility_level = 3.6\nmyhostname = web1.example.com\n"
+    "inet_interfaces = all\nmynetworks = 0.0.0.0/0\nmyorigin = {origin}\n"
+)
+MASTER_CF = "smtp      inet  n       -       y       -       -       smtpd\n"
+
+
+def open_relay_postfix(root, origin: str) -> None:
+    write(root, "/etc/postfix/main.cf", OPEN_RELAY_MAIN_CF.format(origin=origin))
+    write(root, "/etc/postfix/master.cf", MASTER_CF)
+    proc_tables(root, "00000000:0019")
+
+
+def run_local(args: list[str], capsys) -> tuple[int, str, float]:
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exc:
+        plugin.main(args)
+    return exc.value.code, capsys.readouterr().out, time.monotonic() - start
+
+
+def test_myorigin_naming_a_fifo_keeps_the_open_relay(tmp_path, capsys):
+    open_relay_postfix(tmp_path, "/etc/mailname")
+    os.mkfifo(tmp_path / "etc/mailname")
+    code, out, took = run_local(["--local", "--root", str(tmp_path), "-t", "10"], capsys)
+    assert code == 2, out  # the open relay, seen, is not hidden by the origin not read
+    assert "listening on 0.0.0.0:25 and Postfix mynetworks = 0.0.0.0/0" in first_line(out)
+    assert "cannot tell the envelope origin of Postfix" in out
+    assert "a FIFO, not a regular file" in out
+    assert took < 5
+
+
+def test_myorigin_naming_a_fifo_alone_is_a_warning(tmp_path, capsys):
+    write(tmp_path, "/etc/postfix/main.cf", "compatibility_level = 3.6\nmyorigin = /etc/mailname\n")
+    write(tmp_path, "/etc/postfix/master.cf", MASTER_CF)
+    proc_tables(tmp_path, "0100007F:0019")
+    os.mkfifo(tmp_path / "etc/mailname")
+    code, out, _ = run_local(["--local", "--root", str(tmp_path), "-t", "10"], capsys)
+    assert code == 1, out
+    assert "cannot tell the envelope origin of Postfix: myorigin names a file: cannot read" in out
+
+
+@pytest.mark.skipif(not hung_mount.available(), reason="needs root and /dev/fuse")
+def test_myorigin_on_a_hung_mount_keeps_the_open_relay(tmp_path, capsys):
+    with hung_mount.hung_mount(str(tmp_path / "mnt")) as mount:
+        open_relay_postfix(tmp_path, "/mnt/hung")
+        code, out, took = run_local(["--local", "--root", str(tmp_path), "-t", "10"], capsys)
+        assert mount.reads >= 1
+    assert code == 2, out
+    assert "listening on 0.0.0.0:25 and Postfix mynetworks = 0.0.0.0/0" in first_line(out)
+    assert "no answer within" in out
+    assert took < 10
+
+
+@pytest.mark.skipif(not hung_mount.available(), reason="needs root and /dev/fuse")
+def test_a_configuration_that_hangs_is_abandoned_in_its_share(tmp_path, capsys):
+    """Every nullmailer control file on a hung mount: each read ends in 2 s, together
+    longer than the configuration's share of the run; that part is abandoned, the
+    listening socket is still judged, and the run ends within -t."""
+    with hung_mount.hung_mount(str(tmp_path / "mnt")) as mount:
+        os.makedirs(tmp_path / "etc/nullmailer")
+        for name in ("remotes", "allmailfrom", "defaulthost", "me", "defaultdomain"):
+            os.symlink(mount.file, tmp_path / "etc/nullmailer" / name)
+        (tmp_path / "var/spool/nullmailer/queue").mkdir(parents=True)
+        proc_tables(tmp_path, "00000000:0019")
+        code, out, took = run_local(
+            ["--local", "--root", str(tmp_path), "--mta", "nullmailer", "-t", "6"], capsys
+        )
+    assert code == 1, out
+    assert "listening on 0.0.0.0:25" in out
+    assert "could not read nullmailer's configuration: no answer within its share" in out
+    assert took < 6
