@@ -49,7 +49,8 @@ def read_config(root: str = "/") -> MTAInfo:
     try:
         accounts, chosen = _msmtp_accounts(read_text(path))
     except OSError as exc:
-        if isinstance(exc, FileNotFoundError) and os.path.exists(under(root, "/usr/bin/msmtp")):
+        missing = getattr(exc, "missing", isinstance(exc, FileNotFoundError))
+        if missing and os.path.exists(under(root, "/usr/bin/msmtp")):
             # msmtp-mta installs no configuration: its sendmail then refuses every message
             info.refuses = (
                 "sends nothing: sendmail says 'account default not found: no configuration file available'; "
