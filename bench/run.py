@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks for check_callout; prints a table (medians) and the machine it ran on.
 
-    python -m bench.run [--runs N] [--only cold,latency,senders,cpu]
+    python -m bench.run [--runs N] [--only cold,latency,senders,cpu,sender_checks]
 
 Everything runs on loopback: the bench starts its own DNS and SMTP servers (the test
 helpers in tests/support/servers.py) and, for latency, delaying TCP proxies in front of them.
@@ -14,6 +14,7 @@ Standard library plus the project and its test helpers only.
             after another, as Exim does
 3. senders  200 senders over 20 domains in one run vs 200 single runs
 4. cpu      user+sys CPU of one normal accepted callout (DNS + SMTP)
+5. sender_checks  check_callout with and without --client-ip, DNS 50 ms away (bench/senders.py)
 """
 
 from __future__ import annotations
@@ -405,6 +406,10 @@ def main() -> None:
         bench_senders(runs, args.sender_delay)
     if "cpu" in only:
         bench_cpu(runs)
+    if "sender_checks" in only:
+        from bench.senders import bench_sender_checks
+
+        bench_sender_checks(runs, measure, median, row)
     width = max(len(r[0]) for r in ROWS)
     print(f"\n{'measurement':{width}}  {'median':48}  {'target':9}  met")
     for what, result, target, met in ROWS:

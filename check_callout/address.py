@@ -48,12 +48,12 @@ class Address(namedtuple("Address", "local domain unicode_domain")):
     __slots__ = ()
 
     def __str__(self) -> str:
-        return f"{self.local}@{self.domain}"
+        return f"{self.local}@{self.domain}" if self.local or self.domain else ""  # "": the null sender
 
     @property
     def display(self) -> str:
-        """The address as the user knows it (U-label domain)."""
-        return f"{self.local}@{self.unicode_domain}"
+        """The address as the user knows it (U-label domain); ``<>`` the null sender."""
+        return f"{self.local}@{self.unicode_domain}" if self.local or self.domain else "<>"
 
 
 def _check_chars(text: str, what: str) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from check_callout.address import Address
-    from check_callout.settings import CalloutSettings, Policy
+    from check_callout.settings import CalloutSettings, Policy, SenderCheckSettings
 
 NAME = "CALLOUT"
 
@@ -31,19 +31,31 @@ NAME = "CALLOUT"
 class Callout(nagiosplugin.Resource):
     """Measures: resolves, probes, and hands each sender's result to the contexts."""
 
-    def __init__(self, senders: tuple[Address, ...], options: CalloutSettings, deadline: float) -> None:
+    def __init__(
+        self,
+        senders: tuple[Address, ...],
+        options: CalloutSettings,
+        deadline: float,
+        sender_checks: SenderCheckSettings | None = None,
+    ) -> None:
         self.senders = senders
         self.options = options
         self.deadline = deadline
+        self.sender_checks = sender_checks
 
     @property
     def name(self) -> str:
         return NAME
 
     def probe(self) -> Iterator[nagiosplugin.Metric]:
-        from check_callout.engine import run_callouts
+        if self.sender_checks is None:
+            from check_callout.engine import run_callouts
 
-        results = run_callouts(self.senders, self.options, self.deadline)
+            results = run_callouts(self.senders, self.options, self.deadline)
+        else:
+            from check_callout.strict_engine import run_with_sender_checks
+
+            results = run_with_sender_checks(self.senders, self.options, self.sender_checks, self.deadline)
         for result in results:
             yield nagiosplugin.Metric(f"sender {result.sender.display}", result, context="callout")
         # The deciding dialogue's time; when no host decides (a defer), the longest
@@ -62,6 +74,9 @@ class Callout(nagiosplugin.Resource):
                 hosts.setdefault(attempt.host, set()).add(attempt.address)
                 if attempt.outcome.kind == ACCEPT:
                     accepting.add(attempt.host)
+        checked = [r.sender_checks.took for r in results if r.sender_checks is not None]
+        if checked:  # the sender checks' wall time (they run beside the probes)
+            yield nagiosplugin.Metric("sender_checks", Seconds(max(checked)), "s", min=0, context="host_time")
         yield nagiosplugin.Metric("mx_hosts", len(hosts), min=0, context="count")
         yield nagiosplugin.Metric("mx_accepting", len(accepting), min=0, context="count")
         # One label per MX host, the longest of its addresses' dialogues: a host that
@@ -123,8 +138,14 @@ class CalloutSummary(nagiosplugin.Summary):
         from check_callout.report import describe_result
 
         lines: list[str] = []
-        for result in self._callout_results(results):
+        callouts = self._callout_results(results)
+        for result in callouts:
             lines.extend(describe_result(result.metric.value, self.verbosity, result.details))
+        if callouts and all(r.metric.value.sender_checks is None for r in callouts):
+            lines.append(
+                "sender checks not run (no --client-ip): SPF, the HELO name, reverse DNS and the sender "
+                "domain not checked; a strict receiver may refuse what the callout accepts"
+            )
         return lines
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from check_callout.receivers import Prediction, Profile
+    from check_callout.senders.result import SenderChecks
     from check_callout.settings import CalloutSettings
 
 
@@ -34,6 +35,7 @@ class SenderResult:
         self.random_address = ""
         self.postmaster_decision: Decision | None = None
         self.predictions: list[Prediction] = []  # one per receiver profile, the deciding one first
+        self.sender_checks: SenderChecks | None = None  # with --client-ip (check_callout.senders)
 
     def __repr__(self) -> str:
         return f"SenderResult({self.sender!s}, {self.decision!r})"

@@ -61,6 +61,9 @@ def action_words(decision: Decision, prediction: Prediction | None = None) -> st
         return f"an Exim receiver would {decision.exim} ({decision.exim_reply})"
     label = prediction.profile.label
     if prediction.action is None:
+        if getattr(prediction, "failing", None) is not None and prediction.code:
+            # a strict receiver whose lookup fails: what it answers while that lasts
+            return f"cannot tell: {label} answers {prediction.code} while that lookup fails"
         return f"{label} would defer while it cannot verify"
     words = []
     for action, code, text in [(prediction.action, prediction.code, prediction.text), *prediction.also]:
@@ -73,12 +76,18 @@ def action_words(decision: Decision, prediction: Prediction | None = None) -> st
 def short_reply(prediction: Prediction, code: int, text: str) -> str:
     """A receiver's reply in a few words: ``450 4.1.7 unverified address``,
     ``550 Sender verify failed``."""
+    if prediction.profile.family == "postfix" and "due to: " in text:
+        # policyd-spf: ``... Message rejected due to: SPF fail - not authorized. Please see ...``
+        return f"{code} {text.split()[0]} {text.split('due to: ', 1)[1].split('. ', 1)[0]}"
+    if prediction.profile.family == "postfix" and " rejected: " in text and " address rejected: " not in text:
+        # ``Helo command rejected: ...``, ``Client host rejected: cannot find your reverse hostname, [IP]``
+        return f"{code} {text.split()[0]} {text.split(' rejected: ', 1)[1].split(', ', 1)[0]}"
     if prediction.profile.family == "postfix":
         marker = " address rejected: "
         words = text.split(marker, 1)[1].split(":", 1)[0] if marker in text else text
         return f"{code} {text.split()[0]} {words}" if text else str(code)
     lines = text.splitlines()
-    return f"{code} {lines[-1]}" if lines else str(code)
+    return f"{code} {lines[-1].split('. ', 1)[0]}" if lines else str(code)
 
 
 def disagreement(predictions: list[Prediction]) -> str:
@@ -215,6 +224,10 @@ def judge(result: SenderResult, policy: Policy) -> Judgement:
                 f"postmaster@{result.sender.domain} not accepted ({pm.reason}); RFC 5321 requires it",
             )
         )
+    if result.sender_checks is not None:
+        from check_callout.senders.judging import sender_findings
+
+        found.extend(sender_findings(predictions, result.sender_checks))
     for other in predictions[1:]:
         if any(a != EXIM_ACCEPT for a in other.actions):
             found.append((policy.degraded, f"{DISAGREE}: {action_words(decision, other)}"))

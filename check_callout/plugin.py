@@ -22,7 +22,8 @@ from check_callout.kit.cli import (
     nagios_range,
 )
 from check_callout.kit.runner import execute, plugin_main
-from check_callout.receivers import DEFAULT_RECEIVERS, PROFILES
+from check_callout.receivers import DEFAULT_RECEIVERS, PROFILES, STRICT_PROFILES, STRICT_RECEIVERS
+from check_callout.receivers.strict import STRICT
 from check_callout.settings import MAX_HOSTS, Settings, from_arguments
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up time matters
@@ -93,16 +94,37 @@ def build_parser() -> PluginArgumentParser:
         "--receiver",
         action="append",
         default=[],
-        choices=sorted(PROFILES),
+        choices=sorted([*PROFILES, *STRICT_PROFILES]),
         metavar="PROFILE",
         help="predict what this receiver does (repeatable; the first decides the state): "
-        f"{', '.join(PROFILES)} (default: {' and '.join(DEFAULT_RECEIVERS)}, exim deciding)",
+        f"{', '.join([*PROFILES, *STRICT_PROFILES])} (default: {' and '.join(DEFAULT_RECEIVERS)}, "
+        f"exim deciding; with --client-ip {' and '.join(STRICT_RECEIVERS)})",
     )
     receivers.add_argument(
         "--postfix-sender",
         metavar="DOMAIN",
         help="domain of the Postfix receiver's probe sender double-bounce@DOMAIN, asked on the same "
         "connection (default: the --helo name)",
+    )
+    strict = parser.add_argument_group(
+        "sender checks (strict receivers, docs/strict.md)",
+        "With --client-ip the sender checks run beside the callout (SPF of the MAIL FROM "
+        "domain and of the HELO name, the HELO name, the client's reverse DNS, the sender "
+        "domain) and the default receivers are exim:strict then postfix:strict. exim:strict: "
+        f"{STRICT['exim:strict'].config}. postfix:strict: {STRICT['postfix:strict'].config}.",
+    )
+    strict.add_argument(
+        "--client-ip",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="the address the mail leaves from, as the receiver sees it (repeatable: a dual-stack "
+        "sender; each is judged); needs --helo-name; -s '<>' checks the null sender (no callout)",
+    )
+    strict.add_argument(
+        "--helo-name",
+        metavar="NAME",
+        help="the name the mail's sender says in EHLO (not --helo, this check's own EHLO name)",
     )
     judging = parser.add_argument_group("judging")
     judging.add_argument(
@@ -153,7 +175,7 @@ def run(settings: Settings, start: float) -> None:
 
     budget = Budget(start, settings.timeout)
     check = nagiosplugin.Check(
-        Callout(settings.senders, settings.callout, budget.deadline),
+        Callout(settings.senders, settings.callout, budget.deadline, settings.sender_checks),
         CalloutContext(settings.policy),
         nagiosplugin.ScalarContext("time", settings.warning, settings.critical),
         nagiosplugin.ScalarContext("count"),

@@ -26,9 +26,13 @@ def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] =
     lines = [f"{result.sender.display}: {said} - {reason}"]
     for prediction in result.predictions:  # each receiver's reply, as it would send it
         reply = prediction.reply() if prediction.action else "cannot tell"
+        if prediction.action is None and getattr(prediction, "failing", None) is not None:
+            reply = f"{prediction.reply()} while its lookup fails (cannot tell)"
         lines.append(f"  {prediction.profile.name} would answer {reply}")
         for _action, code, text in prediction.also:
             lines.append(f"    or {code} {' / '.join(text.splitlines())}")
+    if result.sender_checks is not None:
+        lines.extend(_sender_check_lines(result))
     if result.route.detail and result.route.detail not in decision.reason:
         lines.append(f"  DNS: {result.route.detail}")
     if decision.note:
@@ -72,4 +76,19 @@ def describe_result(result: SenderResult, verbosity: int, notes: Sequence[str] =
         pm = result.postmaster_decision
         lines.append(f"  postmaster@{result.sender.domain}: exim: {pm.exim or 'cannot tell'} - {pm.reason}")
     lines.extend(f"  note: {note}" for note in notes)
+    return lines
+
+
+def _sender_check_lines(result: SenderResult) -> list[str]:
+    """The sender checks, one line each, then what to change."""
+    from check_callout.senders import fix_for
+
+    checks = result.sender_checks
+    assert checks is not None
+    clients = ", ".join(checks.clients)
+    lines = [f"  sender checks (client {clients}, HELO {checks.helo}, {checks.took:.3f} s):"]
+    lines.extend(f"    {line}" for line in checks.lines())
+    lines.extend(
+        f"  fix: {fix}" for fix in fix_for(result.sender.domain, checks.clients, checks.helo, checks=checks)
+    )
     return lines

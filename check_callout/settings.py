@@ -26,7 +26,7 @@ from check_callout.kit.cli import (
     FAMILIES,
 )
 from check_callout.kit.states import OK, WARNING
-from check_callout.receivers import DEFAULT_RECEIVERS
+from check_callout.receivers import DEFAULT_RECEIVERS, STRICT_RECEIVERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,8 +95,21 @@ class Policy(
     __slots__ = ()
 
 
-class Settings(namedtuple("Settings", "senders callout policy warning critical timeout verbose")):
-    """The whole check, as the command line asked for it."""
+class SenderCheckSettings(namedtuple("SenderCheckSettings", "clients helo null_sender")):
+    """The sender checks (``--client-ip``, ``--helo-name``): the client addresses the
+    mail leaves from, the HELO name it sends, and whether the null sender ``<>`` is
+    checked too (it has no callout: its SPF identity is the HELO name)."""
+
+    __slots__ = ()
+
+
+class Settings(
+    namedtuple(
+        "Settings", "senders callout policy warning critical timeout verbose sender_checks", defaults=(None,)
+    )
+):
+    """The whole check, as the command line asked for it (``sender_checks`` None:
+    no ``--client-ip``, the sender checks are not run)."""
 
     __slots__ = ()
 
@@ -130,7 +143,11 @@ def from_arguments(args: object) -> Settings:
     from check_callout.kit.states import BY_NAME
 
     a = args
-    if not a.sender and not a.domain:
+    null_sender = any(s.strip() == "<>" for s in a.sender)
+    sender_checks = _sender_checks(a, null_sender)
+    if null_sender:
+        a.sender = [s for s in a.sender if s.strip() != "<>"]
+    if not a.sender and not a.domain and not null_sender:
         raise UsageError("give at least one sender (-s ADDRESS) or domain (-d DOMAIN)")
     if a.max_hosts < 1 or a.max_hosts > 100:
         raise UsageError("--max-hosts must be between 1 and 100")
@@ -165,7 +182,8 @@ def from_arguments(args: object) -> Settings:
         random=a.random,
         postmaster=a.postmaster,
         transcript=a.verbose >= 2,
-        receivers=tuple(dict.fromkeys(a.receiver)) or DEFAULT_RECEIVERS,
+        receivers=tuple(dict.fromkeys(a.receiver))
+        or (STRICT_RECEIVERS if sender_checks is not None else DEFAULT_RECEIVERS),
         postfix_sender=a.postfix_sender or "",
     )
     policy = Policy(
@@ -174,4 +192,41 @@ def from_arguments(args: object) -> Settings:
         explicit_host=bool(a.hostname),
         blind_family=BY_NAME[a.unreachable_family],
     )
-    return Settings(senders, callout, policy, a.warning, a.critical, a.timeout, a.verbose)
+    return Settings(senders, callout, policy, a.warning, a.critical, a.timeout, a.verbose, sender_checks)
+
+
+def _sender_checks(a: object, null_sender: bool) -> SenderCheckSettings | None:
+    """``--client-ip`` and ``--helo-name`` (given together), or None; raises UsageError."""
+    from check_callout.address import AddressError, is_ip, to_ascii_domain
+    from check_callout.kit.errors import UsageError
+    from check_callout.receivers import STRICT_PROFILES
+
+    clients = list(dict.fromkeys(c.strip() for c in a.client_ip))
+    helo = (a.helo_name or "").strip()
+    strict = [r for r in a.receiver if r in STRICT_PROFILES]
+    if not clients:
+        if a.helo_name is not None:
+            raise UsageError("--helo-name needs --client-ip: the address the mail leaves from")
+        if null_sender:
+            raise UsageError("the null sender -s '<>' needs --client-ip and --helo-name: it has no callout")
+        if strict:
+            raise UsageError(f"--receiver {strict[0]} needs --client-ip and --helo-name (its sender checks)")
+        return None
+    bad = [c for c in clients if not is_ip(c) or "%" in c]
+    if bad:
+        raise UsageError(f"--client-ip {bad[0][:60]!r} is not an IP address")
+    if not helo:
+        raise UsageError("--client-ip needs --helo-name: the name the mail's sender says in EHLO")
+    if not helo.startswith("["):
+        try:
+            to_ascii_domain(helo.replace("_", "-"))  # an underscore is judged, not refused
+        except AddressError as exc:
+            raise UsageError(f"--helo-name: {exc}") from None
+    from check_callout.kit.text import sanitize
+
+    if sanitize(helo, 255) != helo or " " in helo:
+        raise UsageError("--helo-name: not a host name")
+    import ipaddress
+
+    clients = list(dict.fromkeys(str(ipaddress.ip_address(c)) for c in clients))  # as DNS answers write it
+    return SenderCheckSettings(tuple(clients), helo, null_sender)

@@ -90,14 +90,18 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().strip("<>").rstrip(".").lower()
 
 
+def with_sudo(argv: list[str], sudo: bool) -> list[str]:
+    """``argv`` as ``sudo -n -- ARGV`` (never asks for a password) when ``sudo``."""
+    return [find_tool(("sudo",)) or "sudo", "-n", "--", *argv] if sudo else argv
+
+
 def run_command(argv: list[str], deadline: float | None, sudo: bool = False) -> tuple[int, str, str]:
     """Run a local tool, bounded by ``deadline``; raises OSError/TimeoutExpired.
 
     With ``sudo`` it runs as ``sudo -n -- ARGV`` (never asks for a password): only the
     read-only queue listings go this way, as granted by contrib/sudoers.d/check_nullmailer,
     so ``argv[0]`` must be the tool's full path."""
-    if sudo:
-        argv = [find_tool(("sudo",)) or "sudo", "-n", "--", *argv]
+    argv = with_sudo(argv, sudo)
     timeout = COMMAND_TIMEOUT
     if deadline is not None:
         timeout = max(0.1, min(timeout, deadline - time.monotonic()))
@@ -130,12 +134,19 @@ class Streamed:
 
 
 def stream_lines(
-    argv: list[str], deadline: float | None, on_line: Callable[[str], None], max_lines: int
+    argv: list[str],
+    deadline: float | None,
+    on_line: Callable[[str, bool], bool | None],
+    max_lines: int,
+    sudo: bool = False,
 ) -> Streamed:
-    """Run a local tool and hand each stdout line to ``on_line`` as it arrives, never
-    holding more than one read and one line in memory; the tool is stopped after
-    ``max_lines`` lines.  Bounded by ``deadline`` like :func:`run_command`: raises
-    ``subprocess.TimeoutExpired`` (the tool killed) or OSError."""
+    """Run a local tool (through ``sudo -n`` with ``sudo``) and hand each stdout line to
+    ``on_line(line, whole)`` as it arrives, never holding more than one read and one line
+    in memory.  ``whole`` is False for a line longer than :data:`MAX_LINE`, handed over
+    cut to its first :data:`MAX_LINE` bytes.  The tool is stopped after ``max_lines``
+    lines, or when ``on_line`` returns True (``capped`` either way).  Bounded by
+    ``deadline`` like :func:`run_command`: raises ``subprocess.TimeoutExpired`` (the tool
+    killed) or OSError."""
     import selectors
 
     timeout = COMMAND_TIMEOUT
@@ -143,7 +154,7 @@ def stream_lines(
         timeout = max(0.1, min(timeout, deadline - time.monotonic()))
     end = time.monotonic() + timeout
     proc = subprocess.Popen(
-        argv,
+        with_sudo(argv, sudo),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -152,6 +163,14 @@ def stream_lines(
     result = Streamed()
     err = b""
     partial = b""
+    cut = False  # the line in ``partial`` was longer than MAX_LINE
+
+    def hand_on(line: bytes, whole: bool) -> None:
+        stop = on_line(line[:MAX_LINE].decode("utf-8", errors="replace"), whole)
+        result.lines += 1
+        if stop or result.lines >= max_lines:
+            result.capped = True
+
     try:
         with selectors.DefaultSelector() as selector:
             assert proc.stdout is not None and proc.stderr is not None
@@ -173,16 +192,18 @@ def stream_lines(
                         err = (err + chunk)[-MAX_STDERR:]
                         continue
                     lines = (partial + chunk).split(b"\n")
-                    partial = lines.pop()[:MAX_LINE]
+                    partial = lines.pop()
                     for line in lines:
-                        on_line(line[:MAX_LINE].decode("utf-8", errors="replace"))
-                        result.lines += 1
-                        if result.lines >= max_lines:
-                            result.capped = True
+                        hand_on(line, not cut and len(line) <= MAX_LINE)
+                        cut = False
+                        if result.capped:
                             break
+                    if len(partial) > MAX_LINE:
+                        partial, cut = partial[:MAX_LINE], True
+                    if result.capped:
+                        break
         if partial and not result.capped:
-            on_line(partial.decode("utf-8", errors="replace"))
-            result.lines += 1
+            hand_on(partial, not cut)
         if not result.capped:
             result.returncode = proc.wait(timeout=max(0.1, end - time.monotonic()))
     finally:

@@ -48,6 +48,8 @@ class QueueUnread:
     """The queue was not read: no MTA, or its tool's own reason."""
 
     reason: str  # empty when no MTA was found
+    # it could not be read (a CouldNotRead): never OK, whatever the reason's words
+    unreadable: bool = False
 
 
 LOCAL_SHARE = 0.25  # of the run, kept for reading the queue after the callouts
@@ -214,6 +216,7 @@ class LocalAudit(nagiosplugin.Resource):
         yield nagiosplugin.Metric("egress", egress, context="egress")
 
     def _queue(self) -> Iterator[nagiosplugin.Metric]:
+        from check_callout.kit.files import CouldNotRead
         from check_callout.kit.parallel import Unfinished
         from check_nullmailer import mta as mtas
         from check_nullmailer.mta.base import QueueUnavailable
@@ -228,12 +231,13 @@ class LocalAudit(nagiosplugin.Resource):
         )  # fmt: skip
         queue = _within(read, self.deadline)
         if isinstance(queue, QueueUnavailable):
-            yield nagiosplugin.Metric("queue", QueueUnread(str(queue)), context="queue_unread")
+            unread = QueueUnread(str(queue), isinstance(queue, CouldNotRead))
+            yield nagiosplugin.Metric("queue", unread, context="queue_unread")
             return
         if isinstance(queue, BaseException) and not isinstance(queue, Unfinished):
             raise queue
         if isinstance(queue, Unfinished):
-            yield nagiosplugin.Metric("queue", QueueUnread(_why(queue)), context="queue_unread")
+            yield nagiosplugin.Metric("queue", QueueUnread(_why(queue), True), context="queue_unread")
             return
         self.queue = queue
         yield nagiosplugin.Metric("deferred", queue.deferred, min=0, context="deferred")

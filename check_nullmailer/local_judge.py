@@ -216,9 +216,10 @@ _NO_ACCESS = re.compile(r"permission denied|--sudo|install contrib/sudoers|is cl
 _NOT_READ_BY_DESIGN = re.compile(r"under another root is not read|queue is not supported", re.IGNORECASE)
 
 
-def queue_unread_state(reason: str) -> tuple[int, str]:
+def queue_unread_state(reason: str, unreadable: bool = False) -> tuple[int, str]:
     """The state and words for a queue that was not read (docs/never-blind.md); never OK
-    when the check was asked to read it and could not.
+    when the check was asked to read it and could not (``unreadable``: the reader said
+    so with a CouldNotRead, and no words in ``reason`` make that OK).
 
     - closed to the monitoring user: UNKNOWN, with what to grant (the check's own
       access is what needs fixing);
@@ -228,13 +229,13 @@ def queue_unread_state(reason: str) -> tuple[int, str]:
       seen, and an UNKNOWN part would outrank (in the exit code) a CRITICAL finding
       such as an open relay or an origin that receivers reject.
     """
-    if not reason:
+    if not reason and not unreadable:
         return OK, "queue: not read (no MTA found)"
     if _MTA_DOWN.search(reason):
         return WARNING, f"queue: the MTA is not running ({reason})"
     if _NO_ACCESS.search(reason):
         return UNKNOWN, f"queue: cannot read it: {reason}"
-    if _NOT_READ_BY_DESIGN.search(reason):
+    if _NOT_READ_BY_DESIGN.search(reason) and not unreadable:
         return OK, f"queue: not read ({reason})"
     return WARNING, f"queue: could not read it, cannot tell whether mail is stuck ({reason})"
 
@@ -248,5 +249,5 @@ class QueueUnreadContext(nagiosplugin.Context):
 
     def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
         unread: QueueUnread = metric.value
-        state, words = queue_unread_state(unread.reason)
+        state, words = queue_unread_state(unread.reason, unread.unreadable)
         return self.result_cls(to_nagios(state), words, metric)

@@ -143,3 +143,17 @@ def test_postfix_queue_of_a_missing_instance(tmp_path):
         return
     with pytest.raises(base.QueueUnavailable):
         mta.read_queue("postfix", str(tmp_path), postfix_config=str(tmp_path))
+
+
+def test_exim_bp_streamed_as_exim_lists_it():
+    """The streamed reader knows every line Exim 4.96 printed: messages, recipients
+    (a quoted local part with a space), frozen ones, and a message whose spool header
+    Exim cannot read (its id, then '*** spool format error: size=60 ***')."""
+    for name, count, broken in (("exim-bp.txt", 4, []), ("exim-bp-spool-error.txt", 3, ["1xYzxX-0000ZZ-1L"])):
+        listing = exim_queue.BpListing()
+        for line in data(name).split("\n"):
+            assert not listing.line(line, True), line
+        assert (listing.count, listing.broken, listing.unknown) == (count, broken, None)
+    listing = exim_queue.BpListing()
+    assert listing.line("    *** spool format error: size=60 ***", True)  # not below a message
+    assert listing.unknown is not None

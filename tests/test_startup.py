@@ -1,5 +1,6 @@
 """The start-up rule, enforced: a ``check_callout -H <address>`` run imports neither
-``typing`` nor ``dataclasses`` nor dnspython (docs/performance.md: imports dominate a
+``typing`` nor ``dataclasses`` nor dnspython nor pyspf (``spf``: only a run with
+``--client-ip`` evaluates SPF) (docs/performance.md: imports dominate a
 plugin's start-up, which Icinga pays on every check of every host)."""
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ try:
     main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-mods = sorted(m for m in sys.modules if m in ("typing", "dataclasses") or m == "dns" or m.startswith("dns."))
+heavy = ("typing", "dataclasses", "spf")
+mods = sorted(m for m in sys.modules if m in heavy or m == "dns" or m.startswith("dns."))
 sys.stderr.write(json.dumps({"code": code, "modules": mods}))
 """
 

@@ -11,7 +11,7 @@ which way it will go, so such a prediction has no action.
 
 Text placeholders: ``{helo}``, ``{client}``, ``{sender}``, ``{domain}`` (the sender's
 domain, or the HELO name for a null sender), ``{rcpt}`` (the receiver's recipient,
-unknown here: written ``recipient@receiver``), ``{why}`` (pyspf's explanation),
+unknown here: written ``recipient@receiver``; ``{rcpt_domain}`` its domain), ``{why}`` (pyspf's explanation),
 ``{identity}`` and ``{scope}`` (the SPF identity checked).
 """
 
@@ -40,7 +40,7 @@ class StrictProfile(namedtuple("StrictProfile", "name base label config steps"))
 _POLICYD_SPF = (
     "550",
     "5.7.23 <{rcpt}>: Recipient address rejected: Message rejected due to: {why}. "
-    "Please see http://www.openspf.net/Why?s={scope};id={identity};ip={client};r=<{rcpt}>",
+    "Please see http://www.openspf.net/Why?s={scope};id={identity};ip={client};r={rcpt_domain}",
 )
 _HELO_NOT_FOUND = (DEFER, 450, "4.7.1 <{helo}>: Helo command rejected: Host not found")
 _NON_FQDN_HELO = (REJECT, 504, "5.5.2 <{helo}>: Helo command rejected: need fully-qualified hostname")

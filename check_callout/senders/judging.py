@@ -97,7 +97,7 @@ def _walk(
             continue
         action, code, text = answer
         text = _fill(text, checks, client, check)
-        what = f"{TITLES.get(check.key, check.key)} {_word(check.outcome)} ({check.saw}); {step.restriction}"
+        what = brief(check, client)
         if check.outcome in CANNOT_TELL:
             blind.append(check)
             if action == ACCEPT:
@@ -107,7 +107,7 @@ def _walk(
                 None,
                 code,
                 text,
-                f"cannot tell: {what}",
+                what,
                 failing=check,
                 blind=tuple(blind),
                 client=client,
@@ -156,7 +156,42 @@ def _fill(text: str, checks: SenderChecks, client: str, check: Check) -> str:
         sender=checks.sender,
         domain=domain,
         rcpt=RCPT,
+        rcpt_domain=RCPT.rpartition("@")[2],
         why=why,
         identity=identity,
         scope=scope,
     )
+
+
+def brief(check: Check, client: str) -> str:
+    """A failing check in a few words for the first line (the long output has it all):
+    ``SPF of the MAIL FROM domain: fail for 192.0.2.30 ("v=spf1 mx -all")``."""
+    title = TITLES.get(check.key, check.key)
+    if check.spf is not None:
+        return f"{title}: {_word(check.outcome)} for {client} ({check.spf.record_words()})"
+    saw = check.saw if len(check.saw) <= 80 else check.saw[:77].rstrip() + "..."
+    return f"{title}: {_word(check.outcome)} ({saw})"
+
+
+def sender_findings(predictions: Sequence[Prediction], checks: SenderChecks) -> list[tuple[int, str]]:
+    """Notes the judgement adds for an accepted sender: a check that could not tell on
+    the deciding receiver's way (WARNING: accepted, but not seen whole), an SPF softfail
+    (WARNING: accepted, but counted against the message by spam filters)."""
+    from check_callout.kit.states import WARNING
+
+    found: list[tuple[int, str]] = []
+    deciding = predictions[0] if predictions else None
+    for check in getattr(deciding, "blind", ()):
+        found.append((WARNING, f"cannot tell: {check.line()}"))
+    for client in checks.clients:
+        for key in ("spf_mfrom", "spf_helo"):
+            check = checks.per_client[client].get(key)
+            if check is not None and check.outcome == "softfail" and check.spf is not None:
+                found.append(
+                    (
+                        WARNING,
+                        f"SPF softfail ({check.spf.domain} for {client}, {check.spf.record_words()}): "
+                        "strict receivers accept it, spam filters count it against the message",
+                    )
+                )
+    return list(dict.fromkeys(found))

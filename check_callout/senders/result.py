@@ -35,15 +35,15 @@ OUTCOMES = {
 TITLES = {
     "helo_syntax": "HELO syntax",
     "helo_fqdn": "HELO fully qualified",
-    "helo_found": "HELO name resolves",
-    "helo_client": "HELO name resolves to the client",
-    "ptr": "reverse DNS (PTR)",
-    "ptr_confirmed": "reverse DNS forward-confirmed",
+    "helo_found": "HELO name found",
+    "helo_client": "HELO name is the client",
+    "ptr": "PTR",
+    "ptr_confirmed": "PTR forward-confirmed",
     "sender_fqdn": "sender domain fully qualified",
     "sender_domain": "sender domain exists",
-    "spf_helo": "SPF of the HELO name",
-    "spf_mfrom": "SPF of the MAIL FROM domain",
-    "spf_exim": "SPF as Exim's libspf2 sees it",
+    "spf_helo": "SPF of HELO",
+    "spf_mfrom": "SPF of MAIL FROM",
+    "spf_exim": "SPF (Exim's view)",
 }
 
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
 
 # relay states, from the configuration
@@ -112,7 +113,20 @@ class QueueReport:
 
 
 class QueueUnavailable(Exception):
-    """The queue could not be read (tool missing, mail system down, no permission)."""
+    """The queue was not read: by design (a foreign ``--root``), said but not judged, or
+    because it could not be (:class:`QueueUnreadable`)."""
+
+
+class QueueUnreadable(QueueUnavailable, CouldNotRead):
+    """The queue could not be read (tool missing, hanging or failing, mail system down,
+    no permission, a listing that does not parse): never OK."""
+
+    def __init__(self, why: str, what: str = "the queue") -> None:
+        CouldNotRead.__init__(self, what, why)
+        self.args = (why,)
+
+    def __str__(self) -> str:
+        return self.why
 
 
 def summarize(messages: Iterable[QueuedMessage], source: str, reasons_known: bool = True) -> QueueReport:

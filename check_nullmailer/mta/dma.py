@@ -24,11 +24,11 @@ from check_nullmailer.mta.base import (
     MTAInfo,
     QueuedMessage,
     QueueReport,
-    QueueUnavailable,
+    QueueUnreadable,
     no_listener,
     summarize,
 )
-from check_nullmailer.mta.spool import STUCK_AFTER, head, spool_files
+from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
 
 
 def read_config(root: str = "/") -> MTAInfo:
@@ -76,6 +76,11 @@ def read_config(root: str = "/") -> MTAInfo:
 _MAILQ = re.compile(r"^ID\s*:\s*(\S+)\s*\nFrom\s*:\s*(\S*)", re.MULTILINE)
 
 
+# every line of that listing ("ID", "From", "To", the empty queue's sentence; a line of
+# two dashes between messages is taken too)
+_MAILQ_LINE = re.compile(r"^(?:(?:ID|From|To)\s*:.*|--|Mail queue is empty)\s*$")
+
+
 def parse_mailq(text: str) -> list[QueuedMessage]:
     """dma delivers at once when a message is submitted; a message its mailq still lists
     is waiting for another try: deferred (the listing gives no ages)."""
@@ -87,17 +92,24 @@ def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueRep
     tool = find_tool(("dma",))
     reason = f"{path}: {exc.strerror}"
     if not tool:
-        raise QueueUnavailable(f"{reason}; {grant_hint(path)}") from None
+        raise QueueUnreadable(f"{reason}; {grant_hint(path)}") from None
     try:
         rc, out, err = run_command([tool, "-bp"], deadline)
     except (OSError, subprocess.SubprocessError):
         rc, out, err = 1, "", ""
     messages = parse_mailq(out)
     if rc != 0 or (not messages and "Mail queue is empty" not in out):
-        raise QueueUnavailable(
+        raise QueueUnreadable(
             f"{reason}, and {tool} -bp said {sanitize(err or out, 120)!r}; {grant_hint(path)}"
         )
+    odd = next((line for line in out.splitlines() if line.strip() and not _MAILQ_LINE.match(line)), None)
+    if odd is not None:
+        raise QueueUnreadable(f"{tool} -bp printed a line in no known format: {sanitize(odd, 80)!r}")
+    many = len(_MAILQ.findall(out)) > MAX_MESSAGES
     report = summarize(messages, f"{tool} -bp (the spool is closed to {user_name()})", reasons_known=False)
+    if many:
+        report.capped = True
+        report.notes.append(f"{tool} -bp: reading stopped after {MAX_MESSAGES} messages (at least that many)")
     report.notes.append("dma -bp gives no ages: every listed message counts as deferred")
     report.notes.append("dma keeps deferral reasons only in its log: callouts not counted")
     return report
@@ -106,13 +118,13 @@ def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueRep
 def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
     path = under(root, "/var/spool/dma")
     try:
-        files = spool_files(path, prefix="Q")
+        files, capped = spool_files(path, prefix="Q")
     except PermissionError as exc:
         if is_foreign_root(root):
-            raise QueueUnavailable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+            raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
         return _queue_by_mailq(path, exc, deadline)
     except OSError as exc:
-        raise QueueUnavailable(f"{path}: {exc.strerror or exc}") from None
+        raise QueueUnreadable(f"{path}: {exc.strerror or exc}") from None
     messages = []
     for name, age in files:
         sender = ""
@@ -126,6 +138,7 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
             )
         )
     report = summarize(messages, path, reasons_known=False)
+    mark_capped(report, path, capped)
     report.notes.append("dma keeps deferral reasons only in its log: callouts not counted")
     return report
 

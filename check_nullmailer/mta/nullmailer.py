@@ -26,11 +26,11 @@ from check_nullmailer.mta.base import (
     MTAInfo,
     QueuedMessage,
     QueueReport,
-    QueueUnavailable,
+    QueueUnreadable,
     no_listener,
     summarize,
 )
-from check_nullmailer.mta.spool import STUCK_AFTER, head, spool_files
+from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
 
 
 def _control(path: str, info: MTAInfo | None = None) -> str | None:
@@ -113,6 +113,10 @@ def read_config(root: str = "/") -> MTAInfo:
 _MAILQ = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+\d+ bytes from <([^>]*)>", re.MULTILINE)
 
 
+# every line of that listing: a message, one of its recipients, or blank
+_MAILQ_LINE = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+ bytes from <[^>]*>|\s+to <[^>]*>)\s*$")
+
+
 def parse_mailq(text: str, now: float | None = None) -> list[QueuedMessage]:
     now = time.time() if now is None else now
     messages = []
@@ -129,15 +133,25 @@ def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueRep
     tool = find_tool(("mailq",))
     reason = f"{path}: {exc.strerror}"
     if not tool:
-        raise QueueUnavailable(f"{reason}; {grant_hint(path)}") from None
+        raise QueueUnreadable(f"{reason}; {grant_hint(path)}") from None
     try:
         rc, out, err = run_command([tool], deadline)
     except (OSError, subprocess.SubprocessError):
         rc, out, err = 1, "", ""
     messages = parse_mailq(out)
     if rc != 0 or (out.strip() and not messages):
-        raise QueueUnavailable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
+        raise QueueUnreadable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
+    odd = next((line for line in out.splitlines() if line.strip() and not _MAILQ_LINE.match(line)), None)
+    if odd is not None:
+        raise QueueUnreadable(f"{tool} printed a line in no known format: {sanitize(odd, 80)!r}")
+    if len(_MAILQ.findall(out)) > MAX_MESSAGES:
+        capped_note = f"{tool}: reading stopped after {MAX_MESSAGES} messages (at least that many)"
+    else:
+        capped_note = ""
     report = summarize(messages, f"{tool} (the spool is closed to {user_name()})", reasons_known=False)
+    if capped_note:
+        report.capped = True
+        report.notes.append(capped_note)
     report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
     return report
 
@@ -146,13 +160,13 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
     """nullmailer keeps one file per message (sender, recipients, blank line, message)."""
     path = under(root, "/var/spool/nullmailer/queue")
     try:
-        files = spool_files(path)
+        files, capped = spool_files(path)
     except PermissionError as exc:
         if is_foreign_root(root):
-            raise QueueUnavailable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+            raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
         return _queue_by_mailq(path, exc, deadline)
     except OSError as exc:
-        raise QueueUnavailable(f"{path}: {exc.strerror or exc}") from None
+        raise QueueUnreadable(f"{path}: {exc.strerror or exc}") from None
     messages = [
         QueuedMessage(
             queue_id=os.path.basename(name),
@@ -163,12 +177,13 @@ def read_queue(root: str = "/", deadline: float | None = None) -> QueueReport:
         for name, age in files
     ]
     report = summarize(messages, path, reasons_known=False)
+    mark_capped(report, path, capped)
     report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
     failed = under(root, "/var/spool/nullmailer/failed")
     try:
-        count = len(spool_files(failed))
-        if count:
-            report.notes.append(f"{count} messages in {failed}")
+        failed_files, more = spool_files(failed)
+        if failed_files:
+            report.notes.append(f"{'at least ' if more else ''}{len(failed_files)} messages in {failed}")
     except OSError:
         pass
     return report

@@ -31,6 +31,7 @@ from check_nullmailer.mta.base import (
     QueuedMessage,
     QueueReport,
     QueueUnavailable,
+    QueueUnreadable,
     summarize,
 )
 
@@ -115,6 +116,20 @@ def read_config(root: str = "/") -> MTAInfo:
     return info
 
 
+MAX_LINES = MAX_MESSAGES * 4  # envelopes of smtpctl show queue read
+
+
+def _envelope(line: str) -> tuple[list[str], float, int] | None:
+    """One envelope line's fields, creation time and retry count; None if it is not one."""
+    fields = line.split("|", 13)
+    if len(fields) < 12 or not re.fullmatch(r"[0-9a-f]{16}", fields[0]):
+        return None
+    try:
+        return fields, float(fields[7]), int(fields[10])
+    except ValueError:
+        return None
+
+
 def parse_show_queue(text: str, now: float | None = None) -> list[QueuedMessage]:
     """Messages of ``smtpctl show queue``: one line per envelope (recipient),
     ``evpid|src|type|flags|sender|rcpt|dest|ctime|lasttry|lastbounce|retry|state|...|errorline``.
@@ -126,15 +141,12 @@ def parse_show_queue(text: str, now: float | None = None) -> list[QueuedMessage]
     (the first 8 hex digits of the envelope id)."""
     now = time.time() if now is None else now
     messages: dict[str, QueuedMessage] = {}
-    for line in text.splitlines()[: MAX_MESSAGES * 4]:
-        fields = line.split("|", 13)
-        if len(fields) < 12 or not re.fullmatch(r"[0-9a-f]{16}", fields[0]):
+    for line in text.splitlines()[:MAX_LINES]:
+        envelope = _envelope(line)
+        if envelope is None:
             continue
+        fields, created, retries = envelope
         msgid = fields[0][:8]
-        try:
-            created, retries = float(fields[7]), int(fields[10])
-        except ValueError:
-            continue
         msg = messages.setdefault(msgid, QueuedMessage(msgid, "incoming", fields[4], max(0.0, now - created)))
         if retries > 0:
             msg.queue = "deferred"
@@ -149,19 +161,31 @@ def read_queue(root: str = "/", deadline: float | None = None, sudo: bool = Fals
         raise QueueUnavailable("the OpenSMTPD queue under another root is not read")
     tool = find_tool(("smtpctl",))
     if not tool:
-        raise QueueUnavailable("smtpctl not found")
+        raise QueueUnreadable("smtpctl not found")
     try:
         rc, out, err = run_command([tool, "show", "queue"], deadline, sudo)
     except subprocess.TimeoutExpired:
-        raise QueueUnavailable("smtpctl show queue did not answer in time") from None
+        raise QueueUnreadable("smtpctl show queue did not answer in time") from None
     except OSError as exc:
-        raise QueueUnavailable(f"smtpctl: {exc.strerror or exc}") from None
+        raise QueueUnreadable(f"smtpctl: {exc.strerror or exc}") from None
     if rc != 0:
         if sudo_refusal(err) or _NOT_ROOT.search(err):
-            raise QueueUnavailable(sanitize(needs_sudo(f"{tool} show queue", err, sudo), 300))
+            raise QueueUnreadable(sanitize(needs_sudo(f"{tool} show queue", err, sudo), 300))
         last = err.strip().splitlines()[-1] if err.strip() else f"exit status {rc}"
-        raise QueueUnavailable(f"smtpctl show queue: {sanitize(last, 160)}")
-    return summarize(parse_show_queue(out), "smtpctl show queue")
+        raise QueueUnreadable(f"smtpctl show queue: {sanitize(last, 160)}")
+    lines = out.splitlines()
+    odd = next((line for line in lines[:MAX_LINES] if line.strip() and _envelope(line) is None), None)
+    if odd is not None:
+        # a listing not understood is not an empty queue
+        sample = sanitize(odd, 80)
+        raise QueueUnreadable(f"smtpctl show queue printed a line in no known format: {sample!r}")
+    report = summarize(parse_show_queue(out), "smtpctl show queue")
+    if len(lines) > MAX_LINES:
+        report.capped = True
+        report.notes.append(
+            f"smtpctl show queue: reading stopped after {MAX_LINES} envelopes (at least that many)"
+        )
+    return report
 
 
 OPENSMTPD = MTA(

@@ -4,8 +4,9 @@
 # always checks for, debhelper, dh-python, pybuild's pyproject
 # plugin), lintian, Debian's own python3-nagiosplugin and python3-dnspython
 # and python3-spf (the package's dependencies, so installing the .deb needs no
-# download), spfquery (libspf2's command line, Exim's SPF library, compared with
-# pyspf by the tests),
+# download), python3-spf-engine (policyd-spf's engine: the tests ask the real
+# program what it answers) and spfquery (libspf2's command line, Exim's SPF
+# library, compared with pyspf by the tests),
 # and nagios4-core (Nagios Core 4 and Debian's stock object templates).
 #
 # Idempotent, for Debian 12 as root. A temporary policy-rc.d keeps package
@@ -13,7 +14,7 @@
 set -eu
 
 PACKAGES="build-essential debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools
-python3-wheel lintian python3-nagiosplugin python3-dnspython python3-idna python3-spf spfquery nagios4-core"
+python3-wheel lintian python3-nagiosplugin python3-dnspython python3-idna python3-spf python3-spf-engine spfquery nagios4-core"
 # shellcheck disable=SC2086
 sh "$(dirname "$0")/../install-debs.sh" $PACKAGES
 
