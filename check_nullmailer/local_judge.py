@@ -111,7 +111,10 @@ def judge_origin(report: OriginReport) -> tuple[int, str]:
         template = _fix_template(report.info)
         fix = template.format(alt=alt.sender.domain)
         if alt.decision.exim == EXIM_ACCEPT:
-            fixes.append(fix + (", MX accepts)" if not fix.endswith("(") else "MX accepts)"))
+            from check_nullmailer.strict_judge import alt_words
+
+            said = "MX accepts" + (f"; {words}" if (words := alt_words(report.strict)) else "")
+            fixes.append(fix + (f", {said})" if not fix.endswith("(") else f"{said})"))
         else:
             fixes.append(f"use a domain whose MX accepts ({alt.sender.domain} does not either)")
     if route.status == IMPLICIT:

@@ -150,12 +150,14 @@ def run(settings: Settings, start: float) -> None:
             OriginContext,
             QueueUnreadContext,
         )
+        from check_nullmailer.strict_judge import StrictContext
 
         resource = LocalAudit(settings, deadline)
         contexts: list[nagiosplugin.Context] = [
             ExposureContext(),
             OriginContext(),
             EgressContext(),
+            StrictContext(),
             DeferredContext("deferred", settings.queue_warning, settings.queue_critical),
             CalloutQueueContext(),
             QueueUnreadContext(),
