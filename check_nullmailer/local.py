@@ -151,8 +151,11 @@ class LocalAudit(nagiosplugin.Resource):
         if not os.path.exists(os.path.join(proc, "net", "tcp")):
             proc = "/proc"
         report = ExposureReport([], [], info, self.settings.allow_listen)
+        looked = exposure.SMTP_PORTS
+        if info is not None:  # the ports of the configuration's own services too (2525, ...)
+            looked += tuple(sorted({s.port for s in info.services if s.port is not None} - set(looked)))
         try:
-            report.listeners = exposure.listeners(proc, exposure.SMTP_PORTS)
+            report.listeners = exposure.listeners(proc, looked)
             report.public = exposure.public(report.listeners)
         except exposure.ProcUnreadable as exc:
             report.proc_error = sanitize(str(exc), 160)

@@ -28,14 +28,26 @@ class ExposureContext(nagiosplugin.Context):
         super().__init__("exposure")
 
     def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
-        from check_nullmailer.mta.base import RELAY_NETWORKS, RELAY_OPEN, RELAY_UNKNOWN
-
         report: ExposureReport = metric.value
         info = report.info
         if report.proc_error:
             return self.result_cls(
                 nagiosplugin.Unknown, f"cannot read listening sockets: {report.proc_error}", metric
             )
+        if info is not None and info.services:  # one verdict per SMTP service of the configuration
+            from check_nullmailer.service_exposure import judge_services
+
+            state, text = judge_services(info, report.public, report.listeners, report.allow_listen)
+            return self.result_cls(to_nagios(state), text, metric)
+        result = self._judge(report, info, metric)
+        if info is not None and info.services_unread and result.state == nagiosplugin.Ok:
+            # never OK when blind: the services of the configuration are not known
+            return self.result_cls(nagiosplugin.Warn, f"{result.hint}; {info.services_unread}", metric)
+        return result
+
+    def _judge(self, report: ExposureReport, info: Any, metric: nagiosplugin.Metric) -> nagiosplugin.Result:
+        from check_nullmailer.mta.base import RELAY_NETWORKS, RELAY_OPEN, RELAY_UNKNOWN
+
         if not report.public:
             where = ", ".join(str(item) for item in report.listeners)
             hint = f"listens on loopback only ({where})" if where else "not listening on 25, 465, 587"

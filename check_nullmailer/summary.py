@@ -71,8 +71,10 @@ class NullmailerSummary(nagiosplugin.Summary):
                     lines.append(f"  {info.label} configuration ({info.config or 'not found'}):")
                     if info.listen_text:
                         lines.append(f"    {info.listen_text}")
-                    if info.relay_text:
+                    if info.relay_text and len(info.services) <= 1:
                         lines.append(f"    relay: {info.relay_text}")
+                    if len(info.services) > 1 or any(not s.plain for s in info.services):
+                        lines.extend(f"    {service_line(s)}" for s in info.services[:20])
                     lines.extend(f"    note: {note}" for note in info.notes)
             elif metric.context == "origin":
                 lines.append(f"[{result.state}] envelope origin: {value.origin_text}")
@@ -160,3 +162,10 @@ def _merge_closed(hints: list[str]) -> list[str]:
 def _summary(hints: list[str]) -> str:
     """Whole hints, worst first, within the first line's limit."""
     return fit(hints, summary_limit(NAME))
+
+
+def service_line(service: Any) -> str:
+    """One SMTP service of the configuration: where it listens and how it relays."""
+    where = "beyond loopback" if service.public else "on loopback"
+    what = service.fatal or f"relay: {service.relay_text}"
+    return f"service {service.name}: listens {where}; {what}"

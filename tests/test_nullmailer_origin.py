@@ -237,9 +237,12 @@ def test_msmtp(tmp_path):
     )
     info = msmtp.read_config(str(tmp_path))
     assert info.origin == "example.com" and "account relay" in info.origin_text
-    write(tmp_path, "/etc/msmtprc", "account other\nhost x\nfrom %U@%H\n")
+    # msmtp's sendmail uses only the account default (msmtp 1.8.23 in the MTA lab): these
+    # two configurations name it, as a working one must
+    write(tmp_path, "/etc/msmtprc", "account other\nhost x\nfrom %U@%H\naccount default : other\n")
     assert msmtp.read_config(str(tmp_path)).origin == "web7.example.com"
-    write(tmp_path, "/etc/msmtprc", "account a\nhost x\nauto_from on\nmaildomain example.org\n")
+    rc = "account a\nhost x\nauto_from on\nmaildomain example.org\naccount default : a\n"
+    write(tmp_path, "/etc/msmtprc", rc)
     assert msmtp.read_config(str(tmp_path)).origin == "example.org"
 
 

@@ -38,6 +38,37 @@ REQUEUE_GENERIC = "queued mail keeps its old envelope sender: after the fix it m
 
 
 @dataclass
+class ServiceInfo:
+    """One SMTP server of the MTA's configuration (a Postfix master.cf service)."""
+
+    name: str  # how the configuration names it, with where: "0.0.0.0:2525 (master.cf line 3)"
+    port: int | None  # None: a service name this host's services list does not know
+    addresses: tuple[str, ...]  # where it listens: its host part, or inet_interfaces
+    public: bool  # listens beyond loopback
+    relay: str = RELAY_UNKNOWN
+    relay_text: str = ""
+    fatal: str = ""  # the server exits at start instead: what the MTA then does
+    plain: bool = False  # main.cf alone decides (no host part, no overrides)
+
+    def serves(self, address: str, port: int) -> bool:
+        """Whether a listening socket ``address:port`` can be this service's."""
+        if self.port is not None and self.port != port:
+            return False
+        wildcards = ("all", "0.0.0.0", "::", "*", address)
+        return any(word in wildcards or not _is_ip(word) for word in self.addresses)
+
+
+def _is_ip(word: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(word)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
 class MTAInfo:
     """What one MTA's configuration says; unknown values are ``None``."""
 
@@ -60,6 +91,10 @@ class MTAInfo:
     # the settings as read (the MTA's own names, expanded), for the egress readers
     values: dict[str, str] = field(default_factory=dict)
     tool: str = ""  # the MTA's own tool that was asked (postconf, exim), if any
+    # The SMTP servers one by one (Postfix: its master.cf services), and what of the
+    # configuration could not be read ("could not read ...: why"): never judged OK.
+    services: list[ServiceInfo] = field(default_factory=list)
+    services_unread: str = ""
 
     @property
     def label(self) -> str:

@@ -1,4 +1,5 @@
-"""msmtp: ``/etc/msmtprc`` (accounts, ``from``, ``auto_from``); no queue, no SMTP server."""
+"""msmtp: ``/etc/msmtprc`` (its ``default`` account's ``from`` or ``auto_from``, read as
+msmtp reads it: :mod:`check_nullmailer.mta.msmtprc`); no queue, no SMTP server."""
 
 from __future__ import annotations
 
@@ -7,38 +8,9 @@ import os
 from check_nullmailer.access import unreadable
 from check_nullmailer.host import canonical_name, domain_of, local_hostname, mailname, read_text, under
 from check_nullmailer.mta.base import MTA, MTAInfo, no_listener, no_queue
+from check_nullmailer.mta.msmtprc import MsmtprcError, sender_account
 
-
-def _msmtp_accounts(text: str) -> tuple[dict[str, dict[str, str]], str | None]:
-    accounts: dict[str, dict[str, str]] = {}
-    defaults: dict[str, str] = {}
-    current: dict[str, str] = defaults
-    chosen: str | None = None
-    first: str | None = None
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, value = line.partition(" ")
-        key, value = key.lower(), value.strip()
-        if key == "defaults":
-            current = defaults
-        elif key == "account":
-            name, colon, parent = value.partition(":")
-            name = name.strip()
-            if name == "default" and colon:
-                chosen = parent.strip()
-                continue
-            current = dict(defaults)
-            if colon:
-                for base in parent.split(","):
-                    current.update(accounts.get(base.strip(), {}))
-            accounts[name] = current
-            first = first or name
-        else:
-            current[key] = value
-    accounts.setdefault("", defaults)
-    return accounts, chosen or ("default" if "default" in accounts else first)
+_FIX = "correct it as msmtp --pretend shows (an account default with host and from)"
 
 
 def read_config(root: str = "/") -> MTAInfo:
@@ -47,7 +19,10 @@ def read_config(root: str = "/") -> MTAInfo:
     path = under(root, "/etc/msmtprc")
     info.config = path
     try:
-        accounts, chosen = _msmtp_accounts(read_text(path))
+        account = sender_account(read_text(path), path)
+    except MsmtprcError as exc:
+        info.refuses = f"sends nothing: sendmail says '{exc}'; {_FIX}"
+        return info
     except OSError as exc:
         missing = getattr(exc, "missing", isinstance(exc, FileNotFoundError))
         if missing and os.path.exists(under(root, "/usr/bin/msmtp")):
@@ -60,11 +35,27 @@ def read_config(root: str = "/") -> MTAInfo:
             info.notes.append(unreadable(path, exc))
             info.unread.append(exc)
         return info
-    conf = accounts.get(chosen or "", accounts[""])
+    conf = account.values
     host, where = local_hostname(root)
-    label = f"msmtp account {chosen}" if chosen else "msmtp"
+    label = "msmtp account default"
+    if account.parents:
+        label += f" (inherits account {', '.join(account.parents)})"
+    if account.evaluated:
+        info.notes.append(
+            f"{label} has eval lines (a command's output, not run by this check): its sender cannot be told"
+        )
+        return info
     sender = conf.get("from", "")
-    if sender:
+    if conf.get("auto_from", "off") == "on":  # it wins over from, wherever it stands
+        domain = conf.get("maildomain", "")
+        if not domain:
+            info.refuses = (
+                f"sends MAIL FROM:<user> with no @domain: {label} has auto_from on and no maildomain; "
+                "set maildomain to a domain whose MX accepts it"
+            )
+            return info
+        info.origin, info.origin_text = domain, f"{label}: auto_from with maildomain = {domain}"
+    elif sender:
         domain = domain_of(sender)
         # %H is the host name, %C its canonical name (the lab: web1 -> web1.example.test
         # through /etc/hosts), %M /etc/mailname.
@@ -76,13 +67,10 @@ def read_config(root: str = "/") -> MTAInfo:
             domain,
             f"{label}: from {sender}" + (f" = {domain}" if "%" in sender else ""),
         )
-    elif conf.get("auto_from", "off") == "on":
-        domain = conf.get("maildomain") or host
-        info.origin, info.origin_text = domain, f"{label}: auto_from with maildomain = {domain}"
     else:
         # msmtp 1.8 has no built-in sender: without from it refuses the message.
         info.refuses = (
-            f"sends nothing: sendmail says 'account {chosen or 'default'} from {path}: "
+            f"sends nothing: sendmail says 'account default from {path}: "
             "envelope-from address is missing'; "
             "set from to an address of a domain whose MX accepts it"
         )

@@ -18,17 +18,13 @@ from check_nullmailer.host import (
     first_word,
     is_loopback_word,
     local_hostname,
-    network_reach,
     read_text,
     run_command,
     under,
 )
 from check_nullmailer.mta.base import (
     MTA,
-    RELAY_NETWORKS,
     RELAY_NONE,
-    RELAY_OPEN,
-    RELAY_UNKNOWN,
     MTAInfo,
     QueueReport,
     Sources,
@@ -131,21 +127,6 @@ def _postconf_values(tool: str, confdir: str, expand: bool, deadline: float | No
     return values
 
 
-def _master_cf_ports(text: str) -> list[str]:
-    """The SMTP services (``smtp``, ``submission``, ``smtps``, ports) of master.cf."""
-    found: list[str] = []
-    for line in text.splitlines():
-        if not line.strip() or line[0] in "# \t":
-            continue
-        fields = line.split()
-        if len(fields) < 8 or fields[1] != "inet":
-            continue
-        service = fields[0].rpartition(":")[2]
-        if service in ("smtp", "25", "submission", "587", "smtps", "465", "submissions"):
-            found.append(fields[0])
-    return found
-
-
 def read_config(
     root: str = "/", confdir: str | None = None, deadline: float | None = None, postconf: str | None = "auto"
 ) -> MTAInfo:
@@ -216,54 +197,57 @@ def read_config(
     if masq:
         info.notes.append(f"masquerade_domains = {sanitize(masq, 80)} may rewrite senders (not evaluated)")
 
-    # exposure
+    _services(info, confdir, raw, expanded, tool, deadline)
+    return info
+
+
+def _services(
+    info: MTAInfo, confdir: str, raw: dict[str, str], expanded: dict[str, str], tool: str | None,
+    deadline: float | None,
+) -> None:  # fmt: skip
+    """Exposure and relaying, service by service (master.cf over main.cf)."""
+    from check_callout.kit.files import CouldNotRead
+    from check_nullmailer.mta.postfix_master import read_master_cf
+    from check_nullmailer.mta.postfix_relay import relay_verdict, worst
+    from check_nullmailer.mta.postfix_services import service_infos
+
+    path = os.path.join(confdir, "master.cf")
     try:
-        services = _master_cf_ports(read_text(os.path.join(confdir, "master.cf")))
-        info.listens = bool(services)
-        if not services:
-            info.listen_text = "master.cf has no smtp/submission/smtps inet service"
-    except OSError as exc:
-        info.notes.append(unreadable(os.path.join(confdir, "master.cf"), exc))
+        master = read_master_cf(path, deadline)
+    except CouldNotRead as exc:
+        info.services_unread = f"could not read {exc.what}: {exc.why}"
+        info.notes.append(f"{info.services_unread}: cannot tell which services listen and how they relay")
         info.unread.append(exc)
-        services = []
-    interfaces = expanded.get("inet_interfaces", "all")
-    words = [w for w in re.split(r"[\s,]+", interfaces) if w]
-    if info.listens is not False:
+        master = None
+    if master is None:  # main.cf alone: what the stock smtp service would do
+        interfaces = expanded.get("inet_interfaces", "all")
+        words = [w for w in re.split(r"[\s,]+", interfaces) if w]
         info.listen_public = not all(is_loopback_word(w) for w in words) if words else True
         info.listen_text = f"inet_interfaces = {sanitize(interfaces, 80)}"
-        if services:
-            info.listen_text += f" ({', '.join(services[:4])} in master.cf)"
-
-    networks = [w for w in re.split(r"[\s,]+", expanded.get("mynetworks", "")) if w]
-    reach = {item: network_reach(item) for item in networks}
-    relay_list = expanded.get("smtpd_relay_restrictions", "")
-    items = [w for w in re.split(r"[\s,]+", relay_list) if w]
-    if not items:
-        items = [w for w in re.split(r"[\s,]+", expanded.get("smtpd_recipient_restrictions", "")) if w]
-    gate = next(
-        (i for i, w in enumerate(items) if w in ("reject_unauth_destination", "defer_unauth_destination")),
-        None,
-    )
-    before = items if gate is None else items[:gate]
-    if "permit" in before:
-        info.relay = RELAY_OPEN
-        info.relay_text = f"smtpd_relay_restrictions permits everyone ({sanitize(relay_list, 80)})"
-    elif "permit_mynetworks" in before and any(v == "all" for v in reach.values()):
-        info.relay = RELAY_OPEN
-        info.relay_text = f"mynetworks = {sanitize(' '.join(networks), 80)} includes every address"
-    elif "permit_mynetworks" in before and any(v == "net" for v in reach.values()):
-        info.relay = RELAY_NETWORKS
-        wide = [k for k, v in reach.items() if v == "net"]
-        info.relay_text = f"relays for mynetworks {sanitize(' '.join(wide), 80)}"
-    elif "permit_mynetworks" in before and any(v == "other" for v in reach.values()):
-        info.relay = RELAY_UNKNOWN
-        info.relay_text = f"mynetworks = {sanitize(' '.join(networks), 80)} (tables not evaluated)"
-    else:
+        verdict = relay_verdict(expanded)
+        info.relay, info.relay_text = verdict.state, verdict.text
+        return
+    info.services = service_infos(master, raw, expanded, tool=tool, confdir=confdir, deadline=deadline,
+                                  notes=info.notes)  # fmt: skip
+    if not info.services:
+        info.listens = False
+        info.listen_public = False
+        info.listen_text = "master.cf has no smtpd inet service"
         info.relay = RELAY_NONE
-        info.relay_text = "relays only for this host" + (
-            " and authenticated clients" if "permit_sasl_authenticated" in before else ""
-        )
-    return info
+        info.relay_text = "cannot relay (no SMTP service)"
+        return
+    info.listens = True
+    public = [s for s in info.services if s.public]
+    info.listen_public = bool(public)
+    interfaces = expanded.get("inet_interfaces", "all")
+    names = ", ".join(s.name.split(" (", 1)[0] for s in info.services[:4])
+    info.listen_text = f"inet_interfaces = {sanitize(interfaces, 80)} ({sanitize(names, 120)} in master.cf)"
+    judged = public or info.services
+    info.relay = worst([s.relay for s in judged])
+    chosen = next(s for s in judged if s.relay == info.relay)
+    info.relay_text = chosen.relay_text
+    if len(info.services) > 1:
+        info.relay_text += f" (service {chosen.name})"
 
 
 def _config(src: Sources) -> MTAInfo:

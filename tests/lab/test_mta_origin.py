@@ -105,7 +105,7 @@ SENT = [c for c in CASES if c.real != cases.NOTHING]
 def test_real_egress(outcomes: dict, case: Case) -> None:
     """How the real MTA sent: route, HELO name, source address (pinned)."""
     out = outcomes[case.id]
-    assert out.egress == (case.route, case.helo, case.source), (
+    assert out.egress == (case.route, case.sent_helo, case.source), (
         f"{case.id}: the sink saw {out.egress}\n{out.raw}"
     )
 

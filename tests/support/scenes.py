@@ -40,6 +40,14 @@ KINDS = {
     "mixed250_450": lambda: dialogue(
         replies={b"RCPT": b"250-2.1.5 first line says ok\r\n450 4.2.0 last says later\r\n"}
     ),
+    # offer PIPELINING (as dialogue does), answer MAIL and RCPT, then break off
+    "drop_at_rset": lambda: dialogue(close_after={b"RSET": b"", b"QUIT": b""}),
+    "garbage_at_rset": lambda: dialogue(replies={b"RSET": b"\x00garbage\r\n", b"QUIT": b"\x00garbage\r\n"}),
+    "rejects_then_drop_at_rset": lambda: dialogue(
+        replies={b"RCPT": b"550 5.1.1 no such user\r\n"}, close_after={b"RSET": b"", b"QUIT": b""}
+    ),
+    "drop_after_mail": lambda: dialogue(close_after={b"RCPT": b""}),
+    "drop_mid_rcpt_reply": lambda: dialogue(close_after={b"RCPT": b"250 2.1"}),
 }
 
 

@@ -36,7 +36,11 @@ One module per part: ``base`` (constants, bounded commands, the lock), ``nodes``
 MTAs), ``mx_hosts``, ``postfix_receiver``, ``relays`` (hosts built from them),
 ``asking`` (SMTP questions to live receivers), ``plugins`` (running the checks in a
 namespace), ``seed`` (the null mailer and its story), ``control`` (up, down),
-``cli`` (``labctl``, ``python -m lab``). This module re-exports their names, so
+``cli`` (``labctl``, ``python -m lab``); for the strict receivers: ``strict_scenarios``
+(sending configurations and their DNS data), ``dns_faults`` (DNS servers that answer
+SERVFAIL, never answer, or serve a CNAME loop), ``postfix_strict`` (cclab-psx),
+``exim_strict`` (cclab-esx), ``strict_asking`` (a sending host's dialogue up to RCPT),
+``sender`` (cclab-snd and its real Postfix null mailer). This module re-exports their names, so
 ``lab.NODES`` and ``from lab import SCENARIOS`` work as before.
 
 Used by ``contrib/lab/labctl`` (by hand) and by ``tests/lab`` (pytest).
@@ -64,8 +68,12 @@ from .base import (
     CMD_TIMEOUT,
     DNS_V4,
     DNS_V6,
+    ESX_V4,
     EXIM,
+    EXIM_HEAVY,
+    EXIM_HEAVY_PREFIX,
     EXIM_PREFIX,
+    FAULTS_V4,
     HERE,
     LAB_DIR,
     LOCK_FILE,
@@ -74,8 +82,12 @@ from .base import (
     NETNS_RUN,
     PREFIX,
     PRX_V4,
+    PSX_V4,
     READY_TIMEOUT,
     RX_V4,
+    SENDER_OCTETS,
+    SERVFAIL_V4,
+    SILENT_V4,
     STOP_TIMEOUT,
     LabError,
     LabLock,
@@ -102,11 +114,21 @@ from .control import (
     up,
 )
 from .dns import (
+    GOOD_SPF,
     HOST_RECORDS,
     MX_RECORDS,
     NULL_MX,
+    REVERSE_ZONES,
     dnsmasq_conf,
     start_dns,
+)
+from .dns_faults import (
+    LIFETIME,
+    dns_faults_pid_file,
+    loop_answer,
+    reply,
+    serve_dns_faults,
+    start_dns_faults,
 )
 from .exim import (
     EXIM_VARIANTS,
@@ -118,6 +140,14 @@ from .exim import (
     exim_run,
     setup_exim,
     start_exim,
+)
+from .exim_strict import (
+    STRICT_ACL,
+    setup_strict_exim,
+    start_strict_exim,
+    strict_exim_conf,
+    strict_exim_dir,
+    strict_exim_mainlog,
 )
 from .mx_hosts import (
     MX_DOMAINS,
@@ -154,6 +184,12 @@ from .postfix import (
 from .postfix_receiver import (
     configure_postfix_receiver,
 )
+from .postfix_strict import (
+    POLICYD_SPF,
+    STRICT_POSTFIX_MAIN,
+    STRICT_RESTRICTIONS,
+    configure_strict_postfix,
+)
 from .relays import (
     RELAYS,
     configure_relays,
@@ -173,4 +209,37 @@ from .seed import (
     seed_reset,
     seed_send,
     web1,
+)
+from .sender import (
+    REAL_MAIL,
+    REAL_MAIL_BUDGET,
+    configure_sender,
+    real_mail_results,
+    real_mail_round,
+    send_real_mail,
+    transport_name,
+)
+from .strict_asking import (
+    STRICT_RECEIVER,
+    STRICT_RECEIVERS,
+    StrictReceiver,
+    ask_strict_receivers,
+    sender_dialogue,
+    strict_ask,
+    strict_ask_here,
+)
+from .strict_scenarios import (
+    SENDER_DOMAIN,
+    SENDER_SPF,
+    STRICT_RCPT_DOMAINS,
+    STRICT_SCENARIO,
+    STRICT_SCENARIOS,
+    STRICT_SENDER_DOMAINS,
+    StrictScenario,
+    a_only,
+    host,
+    mx,
+    ptr,
+    strict_dns_lines,
+    txt,
 )

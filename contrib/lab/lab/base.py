@@ -26,6 +26,15 @@ DNS_V6 = "2001:db8::53"
 RX_V4 = "192.0.2.25"
 PRX_V4 = "192.0.2.26"
 MON_V4 = "192.0.2.99"
+PSX_V4 = "192.0.2.27"  # the strict Postfix receiver
+ESX_V4 = "192.0.2.28"  # the strict Exim receiver
+SERVFAIL_V4 = "192.0.2.54"  # a DNS server that answers SERVFAIL
+SILENT_V4 = "192.0.2.55"  # a DNS server that never answers
+FAULTS_V4 = "192.0.2.56"  # a DNS server for loop.test: a CNAME loop
+#: the sender host's addresses, 192.0.2.101-130: one per strict scenario
+SENDER_OCTETS = range(101, 131)
+EXIM_HEAVY_PREFIX = Path(os.environ.get("LAB_EXIM_HEAVY_PREFIX", "/opt/cclab/exim4-heavy"))
+EXIM_HEAVY = EXIM_HEAVY_PREFIX / "usr/sbin/exim4"
 
 #: every deadline of the lab, in seconds
 CMD_TIMEOUT = 30.0

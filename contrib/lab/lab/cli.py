@@ -10,10 +10,12 @@ import sys
 from .asking import _ask_many, ask_receivers, smtp_ask
 from .base import PREFIX, READY_TIMEOUT, LabLock
 from .control import down, status, up
+from .dns_faults import serve_dns_faults
 from .network import wait_ready
 from .nodes import NODES
 from .scenarios import RECEIVERS, SCENARIOS
 from .seed import seed_demo
+from .strict_asking import ask_strict_receivers, strict_ask_here
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     sa.add_argument("--sender", required=True)
     sa.add_argument("--rcpt", required=True)
     sub.add_parser("ask-many")  # JSON [[receiver, sender], ...] on stdin
+    sub.add_parser("strict-ask-many")  # JSON [[strict receiver, scenario id], ...] on stdin
+    sub.add_parser("dns-faults")  # the misbehaving DNS servers, in cclab-dns
+    sub.add_parser("strict-table", help="ask both strict receivers about every strict scenario")
     a = p.parse_args(argv)
 
     if a.cmd == "up":
@@ -93,6 +98,19 @@ def main(argv: list[str] | None = None) -> int:
         if left:
             print("not ready: " + " ".join(left))
             return 1
+        return 0
+    if a.cmd == "strict-ask-many":
+        print(json.dumps(strict_ask_here(json.load(sys.stdin))))
+        return 0
+    if a.cmd == "dns-faults":
+        serve_dns_faults()
+        return 0
+    if a.cmd == "strict-table":
+        for got in ask_strict_receivers():
+            print(
+                f"{got['scenario']:22} {got['receiver']:15} {got['answer']:7} {got['stage']:5}"
+                f" {got['code']} {' '.join(got['text'].split())[:140]} ({got['seconds']} s)"
+            )
         return 0
     if a.cmd == "ask-many":
         print(json.dumps(_ask_many(json.load(sys.stdin))))

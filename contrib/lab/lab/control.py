@@ -8,13 +8,16 @@ import time
 
 from .base import (
     DNS_V4,
+    ESX_V4,
     EXIM,
+    EXIM_HEAVY,
     EXIM_PREFIX,
     LAB_DIR,
     NETNS_ETC,
     NETNS_RUN,
     PREFIX,
     PRX_V4,
+    PSX_V4,
     RX_V4,
     LabError,
     lab_namespaces,
@@ -25,14 +28,18 @@ from .base import (
     stop_pids,
 )
 from .dns import start_dns
+from .dns_faults import dns_faults_pid_file
 from .exim import EXIM_VARIANTS, exim_dir, setup_exim, start_exim
+from .exim_strict import setup_strict_exim, start_strict_exim, strict_exim_dir
 from .mx_hosts import configure_mx_hosts
 from .network import build_network, wait_ready_in
 from .nodes import NODES
 from .postfix import POSTFIX_NODES, start_postfix
 from .postfix_receiver import configure_postfix_receiver
+from .postfix_strict import configure_strict_postfix
 from .relays import configure_relays
 from .seed import configure_null_mailer
+from .sender import configure_sender
 
 
 def missing_prerequisites() -> list[str]:
@@ -45,6 +52,10 @@ def missing_prerequisites() -> list[str]:
             missing.append(f"{tool} not installed")
     if not os.access(EXIM, os.X_OK):
         missing.append(f"Exim not unpacked at {EXIM_PREFIX}")
+    if not os.access(EXIM_HEAVY, os.X_OK):
+        missing.append(f"exim4-daemon-heavy not unpacked at {EXIM_HEAVY}")
+    if shutil.which("policyd-spf") is None:
+        missing.append("postfix-policyd-spf-python not installed")
     try:
         import pwd
 
@@ -63,6 +74,8 @@ def configure_postfixes() -> None:
     configure_postfix_receiver()
     configure_null_mailer()
     configure_relays()
+    configure_strict_postfix()
+    configure_sender()
 
 
 def down(quiet: bool = True) -> None:
@@ -74,6 +87,7 @@ def down(quiet: bool = True) -> None:
             nsrun(name, "postfix", "-c", str(conf), "stop", check=False, timeout=15)
     pidfiles = [NODES["dns"].dir / "dnsmasq.pid", NODES["exrelay"].dir / "exim.pid"]
     pidfiles += [exim_dir(v) / "exim.pid" for v in EXIM_VARIANTS]
+    pidfiles += [strict_exim_dir() / "exim.pid", dns_faults_pid_file()]
     stop_pids([p for p in map(read_pid, pidfiles) if p])
     # then anything still living in a lab namespace, by PID
     for ns in lab_namespaces():
@@ -115,7 +129,9 @@ def up(verbose: bool = False) -> float:
         start_exim("rx", variant)
     setup_exim("exrelay", relay=True)
     start_exim("exrelay")
-    step("Exim receivers and Exim relay started")
+    setup_strict_exim()
+    start_strict_exim()
+    step("Exim receivers, Exim relay and the strict Exim started")
     configure_postfixes()
     for name in POSTFIX_NODES:
         start_postfix(name)
@@ -128,6 +144,8 @@ def up(verbose: bool = False) -> float:
         "192.0.2.31:25",
         "192.0.2.32:25",
         "192.0.2.33:25",
+        f"{PSX_V4}:25",
+        f"{ESX_V4}:25",
     ]
     targets += [f"[{a}]:25" if ":" in a else f"{a}:25" for a in NODES["mx"].v4 + NODES["mx"].v6]
     targets += [f"{RX_V4}:{port}" for port, _ in EXIM_VARIANTS.values()]

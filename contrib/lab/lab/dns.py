@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .base import DNS_V4, DNS_V6, MON_V4, PRX_V4, RX_V4, nsrun, write
+from .base import DNS_V4, DNS_V6, ESX_V4, FAULTS_V4, MON_V4, PRX_V4, PSX_V4, RX_V4, nsrun, write
+from .dns_faults import start_dns_faults
 from .nodes import NODES
+from .strict_scenarios import strict_dns_lines
 
 #: name -> addresses (A and AAAA)
 HOST_RECORDS = {
@@ -29,6 +31,8 @@ HOST_RECORDS = {
     "closedrelay.test": ["192.0.2.32", "2001:db8::32"],
     "eximrelay.test": ["192.0.2.33", "2001:db8::33"],
     "mon.test": [MON_V4, "2001:db8::99"],
+    "mx.psx.test": [PSX_V4, "2001:db8::27"],
+    "mx.esx.test": [ESX_V4, "2001:db8::28"],
 }
 #: (domain, exchange, preference)
 MX_RECORDS = [
@@ -50,14 +54,22 @@ MX_RECORDS = [
     ("catchall.test", "mx.catchall.test", 10),
     ("rcptnobounce.test", "mx.rcptnobounce.test", 10),
     ("nopm.test", "mx.nopm.test", 10),
+    ("psx.test", "mx.psx.test", 10),
+    ("esx.test", "mx.esx.test", 10),
 ]
 NULL_MX = ["nullmx.test"]
+#: good.test's SPF: its MX and the null mailer web1.good.test (whose host-record also
+#: gives it a PTR), so the null mailer passes strict receivers once it sends as good.test
+GOOD_SPF = "v=spf1 mx ip4:192.0.2.21 ip6:2001:db8::21 -all"
+#: the reverse zones are answered here: an address without a PTR is NXDOMAIN (a refused
+#: reverse query is a temporary error to every receiver, not "no PTR")
+REVERSE_ZONES = ["2.0.192.in-addr.arpa", "8.b.d.0.1.0.0.2.ip6.arpa", "113.0.203.in-addr.arpa"]
 
 
 def dnsmasq_conf() -> str:
     d = NODES["dns"].dir
     out = [
-        "# lab DNS: authoritative answers for .test only, nothing forwarded",
+        "# lab DNS: authoritative answers for .test; nothing leaves the lab",
         "no-resolv",
         "no-hosts",
         "no-poll",
@@ -65,7 +77,12 @@ def dnsmasq_conf() -> str:
         f"listen-address={DNS_V4}",
         f"listen-address={DNS_V6}",
         "local=/test/",
-        "domain-needed",
+        # every name outside the zones (single labels, other TLDs, other reverse zones)
+        # goes to the lab's own fault server, which answers NXDOMAIN: dnsmasq alone would
+        # answer REFUSED, which receivers take as a temporary error (local=// covers only
+        # A and AAAA queries of single labels: an MX query of one was still REFUSED)
+        f"server={FAULTS_V4}",
+        *(f"local=/{zone}/" for zone in REVERSE_ZONES),
         "user=root",
         "group=root",
         f"pid-file={d / 'dnsmasq.pid'}",
@@ -79,6 +96,8 @@ def dnsmasq_conf() -> str:
         out.append(f"mx-host={dom},{exch},{pref}")
     for dom in NULL_MX:
         out.append(f"dns-rr={dom},15,000000")  # preference 0, exchange "."
+    out.append(f'txt-record=good.test,"{GOOD_SPF}"')
+    out += strict_dns_lines()
     return "\n".join(out) + "\n"
 
 
@@ -87,3 +106,4 @@ def start_dns() -> None:
     d.mkdir(parents=True, exist_ok=True)
     write(d / "dnsmasq.conf", dnsmasq_conf())
     nsrun("dns", "dnsmasq", f"--conf-file={d / 'dnsmasq.conf'}")
+    start_dns_faults()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .nodes import KNOWN_USERS
 from .postfix import postfix_dir, setup_postfix, smtpd_line
+from .strict_scenarios import STRICT_SENDER_DOMAINS
 
 #: domains the Postfix of cclab-mx is final destination for
 MX_DOMAINS = [
@@ -29,7 +30,7 @@ def configure_mx_hosts() -> None:
     setup_postfix(
         "mx",
         {
-            "mydestination": ", ".join(MX_DOMAINS + ["localhost"]),
+            "mydestination": ", ".join(MX_DOMAINS + STRICT_SENDER_DOMAINS + ["localhost"]),
             "local_recipient_maps": f"inline:{{ {users} }}",
             "defer_transports": "local, smtp, relay",  # nothing is ever delivered here
             "inet_interfaces": "all",

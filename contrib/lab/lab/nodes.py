@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .base import DNS_V4, DNS_V6, LAB_DIR, MON_V4, PREFIX, PRX_V4, RX_V4
+from .base import (
+    DNS_V4,
+    DNS_V6,
+    ESX_V4,
+    FAULTS_V4,
+    LAB_DIR,
+    MON_V4,
+    PREFIX,
+    PRX_V4,
+    PSX_V4,
+    RX_V4,
+    SENDER_OCTETS,
+    SERVFAIL_V4,
+    SILENT_V4,
+)
 
 
 @dataclass
@@ -27,7 +41,9 @@ class Node:
 NODES = {
     n.name: n
     for n in [
-        Node("dns", "ns.test", [DNS_V4], [DNS_V6]),
+        # 192.0.2.54 answers SERVFAIL to everything, 192.0.2.55 never answers, 192.0.2.56
+        # serves a CNAME loop (dns_faults.py)
+        Node("dns", "ns.test", [DNS_V4, SERVFAIL_V4, SILENT_V4, FAULTS_V4], [DNS_V6]),
         Node("rx", "mx.rx.test", [RX_V4], ["2001:db8::25"]),
         Node("prx", "mx.prx.test", [PRX_V4], ["2001:db8::26"]),
         # one Postfix plays the MX hosts of several scenario domains
@@ -53,6 +69,10 @@ NODES = {
         Node("closed", "closedrelay.test", ["192.0.2.32"], ["2001:db8::32"]),
         Node("exrelay", "eximrelay.test", ["192.0.2.33"], ["2001:db8::33"]),
         Node("mon", "mon.test", [MON_V4], ["2001:db8::99"]),
+        # the strict receivers and the sender host of their scenarios (one address each)
+        Node("psx", "mx.psx.test", [PSX_V4], ["2001:db8::27"]),
+        Node("esx", "mx.esx.test", [ESX_V4], ["2001:db8::28"]),
+        Node("snd", "snd.test", [f"192.0.2.{n}" for n in SENDER_OCTETS]),
     ]
 }
 

@@ -12,7 +12,7 @@ from .base import NETNS_ETC, nsrun, write
 from .nodes import NODES
 
 #: the nodes that run a Postfix instance
-POSTFIX_NODES = ("mx", "prx", "web1", "open", "closed")
+POSTFIX_NODES = ("mx", "prx", "web1", "open", "closed", "psx", "snd")
 
 
 MASTER_CF = """\

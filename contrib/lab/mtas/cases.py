@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mtas.kinds import msmtprc
+from mtas.kinds import SINK_HOST, SINK_PORT, msmtprc
 
 FQDN = "web1.example.test"
 ABSENT = "<absent>"
@@ -40,12 +40,17 @@ class Case:
     knobs: tuple[tuple[str, str | None], ...] = ()
     extra: tuple[tuple[str, str | None], ...] = ()  # more files (None removes)
     fqdn: str = FQDN  # what `hostname --fqdn` said when the package was configured
-    helo: str = FQDN  # the HELO name the MTA sent
+    helo: str = ""  # the HELO name the MTA sent ("": FQDN, or msmtp's "localhost")
     route: str = SMARTHOST
     source: str = LOOPBACK
     differs: str = ""  # why the plugin's origin differs today
     egress_differs: str = ""  # why the plugin's egress differs today
     notes: str = field(default="", compare=False)
+
+    @property
+    def sent_helo(self) -> str:
+        """The HELO name the MTA sent: msmtp greets with localhost unless ``domain`` is set."""
+        return self.helo or ("localhost" if self.mta == "msmtp" else FQDN)
 
     @property
     def id(self) -> str:
@@ -54,6 +59,14 @@ class Case:
 
 def knobs(**values: str | None) -> tuple[tuple[str, str | None], ...]:
     return tuple(values.items())
+
+
+def rc(*lines: str) -> str:
+    """A whole msmtprc: the lab's port and TLS as defaults, then ``lines``."""
+    return "\n".join(["defaults", f"port {SINK_PORT}", "tls off", *lines]) + "\n"
+
+
+SINK = f"host {SINK_HOST}"
 
 
 SHORT = {"hostname": "web1", "fqdn": "web1"}
@@ -282,21 +295,18 @@ CASES: list[Case] = [
         "msmtp",
         "as-installed",
         "nothing",
-        helo="localhost",
         notes="msmtp-mta as installed has no /etc/msmtprc and sends nothing",
     ),
     Case(
         "msmtp",
         "from",
         "example.test",
-        helo="localhost",
         knobs=knobs(msmtprc=msmtprc("from www@example.test")),
     ),
     Case(
         "msmtp",
         "no-from",
         "nothing",
-        helo="localhost",
         knobs=knobs(msmtprc=msmtprc()),
         notes="msmtp 1.8 without from refuses ('envelope-from address is missing')",
     ),
@@ -304,21 +314,18 @@ CASES: list[Case] = [
         "msmtp",
         "auto-from-maildomain",
         "example.test",
-        helo="localhost",
         knobs=knobs(msmtprc=msmtprc("auto_from on", "maildomain example.test")),
     ),
     Case(
         "msmtp",
         "from-percent-H",
         "web1.example.test",
-        helo="localhost",
         knobs=knobs(msmtprc=msmtprc("from %U@%H")),
     ),
     Case(
         "msmtp",
         "from-percent-C-short",
         "web1.example.test",
-        helo="localhost",
         **SHORT,
         knobs=knobs(msmtprc=msmtprc("from %U@%C")),
         notes="%C is the canonical name (web1.example.test from /etc/hosts)",
@@ -327,7 +334,6 @@ CASES: list[Case] = [
         "msmtp",
         "from-percent-M",
         "example.test",
-        helo="localhost",
         mailname="example.test",
         knobs=knobs(msmtprc=msmtprc("from %U@%M")),
     ),
@@ -335,7 +341,6 @@ CASES: list[Case] = [
         "msmtp",
         "no-from-short-host",
         "nothing",
-        helo="localhost",
         **SHORT,
         knobs=knobs(msmtprc=msmtprc()),
         notes="msmtp 1.8 without from refuses ('envelope-from address is missing')",
@@ -344,7 +349,6 @@ CASES: list[Case] = [
         "msmtp",
         "leftovers",
         "example.test",
-        helo="localhost",
         knobs=knobs(msmtprc=msmtprc("from www@example.test")),
         extra=SSMTP_LEFTOVER + NULLMAILER_LEFTOVER,
     ),
@@ -359,10 +363,140 @@ CASES: list[Case] = [
         "msmtp",
         "source-ip",
         "example.test",
-        helo="localhost",
         source="127.0.0.3",
         knobs=knobs(msmtprc=msmtprc("from www@example.test", "source_ip 127.0.0.3")),
     ),  # fmt: skip
+    # -- msmtp account chains: msmtprc read as msmtp reads it -------------------------------
+    Case(
+        "msmtp",
+        "chain-default-inherits",
+        "example.test",
+        knobs=knobs(msmtprc=rc("account relay", SINK, "from www@example.test", "account default : relay")),
+    ),
+    Case(
+        "msmtp",
+        "chain-undefined-parent",
+        NOTHING,
+        knobs=knobs(msmtprc=rc("account default : relay", SINK, "from www@example.test")),
+        notes="msmtp: 'line 4: account relay not (yet) defined', and it sends nothing",
+    ),
+    Case(
+        "msmtp",
+        "chain-parent-defined-later",
+        NOTHING,
+        knobs=knobs(msmtprc=rc("account default : relay", "account relay", SINK, "from www@example.test")),
+        notes="a parent must be defined above its child: 'account relay not (yet) defined'",
+    ),
+    Case(
+        "msmtp",
+        "chain-own-lines-win",
+        "example.test",
+        knobs=knobs(
+            msmtprc=rc(
+                "account relay",
+                SINK,
+                "from www@relay.example.test",
+                "account default : relay",
+                "from www@example.test",
+            )
+        ),
+    ),
+    Case(
+        "msmtp",
+        "chain-two-parents-later-wins",
+        "example.test",
+        knobs=knobs(
+            msmtprc=rc(
+                "account a",
+                SINK,
+                "from www@a.example.test",
+                "account b",
+                "from www@example.test",
+                "account default : a,b",
+            )
+        ),
+    ),
+    Case(
+        "msmtp",
+        "chain-copies-only-own-settings",
+        "example.test",
+        knobs=knobs(
+            msmtprc=rc(
+                "defaults",
+                "from www@old.example.test",
+                "account relay",
+                SINK,
+                "defaults",
+                "from www@example.test",
+                "account default : relay",
+            )
+        ),
+    ),
+    Case(
+        "msmtp",
+        "chain-duplicate-account",
+        NOTHING,
+        knobs=knobs(
+            msmtprc=rc(
+                "account default",
+                SINK,
+                "from www@example.test",
+                "account default",
+                "from www@other.example.test",
+            )
+        ),
+        notes="'account default was already defined': a second definition is an error, not an override",
+    ),
+    Case(
+        "msmtp",
+        "no-account-default",
+        NOTHING,
+        knobs=knobs(msmtprc=rc("account relay", SINK, "from www@example.test")),
+        notes="without -a its sendmail uses only the account default: 'account default not found in /etc/msmtprc'",
+    ),
+    Case(
+        "msmtp",
+        "include-is-unknown",
+        NOTHING,
+        knobs=knobs(msmtprc=rc("account default", SINK, "include /etc/msmtp-from")),
+        extra=(("/etc/msmtp-from", "from www@example.test\n"),),
+        notes="msmtp 1.8 has no include: 'line 6: unknown command include'",
+    ),
+    Case(
+        "msmtp",
+        "long-line",
+        NOTHING,
+        knobs=knobs(msmtprc=rc("account default", SINK, "from www@example.test" + " " * 500)),
+        notes="'line longer than 500 characters', and it sends nothing",
+    ),
+    Case(
+        "msmtp",
+        "auto-from-wins-over-from",
+        "example.test",
+        knobs=knobs(
+            msmtprc=rc(
+                "account default",
+                SINK,
+                "auto_from on",
+                "maildomain example.test",
+                "from www@other.example.test",
+            )
+        ),
+    ),
+    Case(
+        "msmtp",
+        "auto-from-no-maildomain",
+        "(no domain)",
+        knobs=knobs(msmtprc=rc("account default", SINK, "auto_from on")),
+        notes="auto_from without maildomain sends the bare user name, no @domain",
+    ),
+    Case(
+        "msmtp",
+        "eval-from",
+        "example.test",
+        knobs=knobs(msmtprc=rc("account default", SINK, "eval echo from www@example.test")),
+        differs="the check does not run eval commands: it says it cannot tell the sender",
+    ),
     # -- dma -------------------------------------------------------------------------------
     Case("dma", "as-installed", "web1.example.test"),
     Case("dma", "masquerade-domain", "example.test", knobs=knobs(MASQUERADE="example.test")),

@@ -109,6 +109,8 @@ def plugin_origin(out: str) -> str:
     first = out.splitlines()[0] if out else ""
     if re.search(r"\bsends nothing\b", first):
         return NOTHING
+    if re.search(r"\bwith no @domain\b", first):
+        return "(no domain)"
     if re.search(r"\bwith no domain\b", first):
         return "(empty domain)"
     return "unknown"
