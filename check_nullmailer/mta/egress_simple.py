@@ -99,17 +99,19 @@ def _ssmtp(info: Any, src: Any) -> Egress:
 
 
 def _msmtp(info: Any, src: Any) -> Egress:
-    from check_nullmailer.mta.msmtp import _msmtp_accounts
+    from check_nullmailer.mta.msmtprc import MsmtprcError, sender_account
 
     egress = Egress("msmtp")
     path = under(src.root, "/etc/msmtprc")
     try:
-        accounts, chosen = _msmtp_accounts(read_text(path))
+        conf = sender_account(read_text(path), path).values
+    except MsmtprcError as exc:
+        egress.notes.append(f"msmtp refuses {path}: {exc}")
+        return egress
     except OSError as exc:
         egress.notes.append(unreadable(path, exc))
         return egress
-    conf = accounts.get(chosen or "", accounts[""])
-    label = f"msmtp account {chosen}" if chosen else "msmtp"
+    label = "msmtp account default"
     if conf.get("host"):
         tls = conf.get("tls", "off") == "on" and conf.get("tls_starttls", "on") == "off"
         port = conf.get("port", "")
