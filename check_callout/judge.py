@@ -86,8 +86,10 @@ def short_reply(prediction: Prediction, code: int, text: str) -> str:
         marker = " address rejected: "
         words = text.split(marker, 1)[1].split(":", 1)[0] if marker in text else text
         return f"{code} {text.split()[0]} {words}" if text else str(code)
+    if getattr(prediction, "failing", None) is not None:  # a strict receiver's sender check
+        return f"{code} {' '.join(text.split()).split('. ', 1)[0]}"
     lines = text.splitlines()
-    return f"{code} {lines[-1].split('. ', 1)[0]}" if lines else str(code)
+    return f"{code} {lines[-1]}" if lines else str(code)
 
 
 def disagreement(predictions: list[Prediction]) -> str:

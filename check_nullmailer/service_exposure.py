@@ -10,6 +10,8 @@ will open on the next start.
 - a service that will listen beyond loopback but does not now (Postfix stopped, or not
   yet reloaded): WARNING "will expose it on the next start" (also with
   ``--allow-listen`` when that service would relay for strangers);
+- a public socket served by a service whose relay setting was not evaluated (a table in
+  ``mynetworks``): WARNING, also with ``--allow-listen``;
 - master.cf could not be read: never OK, the services are not known (WARNING).
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from check_callout.kit.states import CRITICAL, OK, WARNING
-from check_nullmailer.mta.base import RELAY_NETWORKS, RELAY_OPEN, MTAInfo, ServiceInfo
+from check_nullmailer.mta.base import RELAY_NETWORKS, RELAY_OPEN, RELAY_UNKNOWN, MTAInfo, ServiceInfo
 
 _RELAYS = (RELAY_OPEN, RELAY_NETWORKS)
 
@@ -68,6 +70,13 @@ def judge_services(
         s for s in info.services if s.public and not any(s.serves(addr, port) for addr, port in bound)
     ]  # fmt: skip
     later_open = [s for s in later if s.relay == RELAY_OPEN and not s.fatal]
+    unknown = [(sock, s) for sock, s in served if s.relay == RELAY_UNKNOWN]
+    if unknown:  # listening is allowed, relaying is not: a verdict not reached is not OK
+        sock, service = unknown[0]
+        return (
+            WARNING,
+            f"listening on {sock}; {_named(info, service)}: relay not evaluated: {service.relay_text}",
+        )
     if public:
         where = ", ".join(str(item) for item in public[:4])
         if allow_listen:

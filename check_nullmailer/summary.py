@@ -71,7 +71,7 @@ class NullmailerSummary(nagiosplugin.Summary):
                     lines.append(f"  {info.label} configuration ({info.config or 'not found'}):")
                     if info.listen_text:
                         lines.append(f"    {info.listen_text}")
-                    if info.relay_text and len(info.services) <= 1:
+                    if info.relay_text and all(s.plain for s in info.services) and len(info.services) <= 1:
                         lines.append(f"    relay: {info.relay_text}")
                     if len(info.services) > 1 or any(not s.plain for s in info.services):
                         lines.extend(f"    {service_line(s)}" for s in info.services[:20])

@@ -156,3 +156,20 @@ def test_usage_errors(args, words):
 def test_the_null_sender_needs_client_ip():
     run = callout("-s", "<>")
     assert run.code == 3 and "needs --client-ip" in run.first_line, run
+
+
+@pytest.mark.parametrize(
+    ("domain", "words"),
+    [
+        ("two.test", "Two or more type TXT spf records found"),
+        ("syntax.test", "Invalid IP4 address"),
+        ("many.test", "Too many DNS lookups"),
+        ("void.test", "Void lookup limit of 2 exceeded"),
+    ],
+)
+def test_a_broken_spf_record_is_accepted_but_a_warning_that_says_what_is_wrong(lab, domain, words):
+    run = callout("-s", f"a@{domain}", *CLIENT, *lab)
+    assert_well_formed(run, timeout=8)
+    assert run.code == 1, run
+    assert "SPF permerror" in run.first_line, run
+    assert f"  fix: repair {domain}'s SPF" in run.output and words in run.output, run

@@ -118,3 +118,72 @@ def test_a_configuration_that_hangs_is_abandoned_in_its_share(tmp_path, capsys):
     assert "listening on 0.0.0.0:25" in out
     assert "could not read nullmailer's configuration: no answer within its share" in out
     assert took < 6
+
+
+# -- Postfix parameter expansion, when postconf refuses main.cf ------------------------
+
+
+def bomb(levels: int, fanout: int = 10) -> str:
+    """``p0 = $p1$p1...`` over ``levels`` levels: fanout**levels characters expanded."""
+    lines = [f"p{i} = " + f"$p{i + 1}" * fanout for i in range(levels)]
+    return "\n".join(lines + [f"p{levels} = x"]) + "\n"
+
+
+def test_expansion_is_bounded_in_size_and_depth():
+    from check_callout.kit.files import CouldNotRead
+    from check_nullmailer.mta.postfix import parse_main_cf
+    from check_nullmailer.mta.postfix_expand import expand_checked
+
+    params = parse_main_cf(bomb(8))  # 10**8 characters
+    start = time.monotonic()
+    with pytest.raises(CouldNotRead, match="expands to more than 65536 characters"):
+        expand_checked("p0", params)
+    assert time.monotonic() - start < 1.0
+    with pytest.raises(CouldNotRead, match="nested deeper than 10 levels"):
+        expand_checked("a", {"a": "$a$a$a"})
+    assert expand_checked("p0", parse_main_cf(bomb(4))) == "x" * 10_000
+
+
+# postconf 3.7 refuses a loop ("unreasonable macro call nesting", "fatal: macro
+# processing error"), so the reader expands main.cf itself.
+LOOP = "mydomain = $z\nz = $z$z\n"
+
+
+@pytest.mark.parametrize("tool", ["auto", None], ids=["postconf-refuses", "no-postconf"])
+def test_a_bomb_in_myorigin_is_could_not_read(tmp_path, tool):
+    from check_nullmailer.mta import postfix
+
+    write(
+        tmp_path, "/etc/postfix/main.cf", "myhostname = web1.example.test\nmyorigin = $p0\n" + LOOP + bomb(8)
+    )
+    write(tmp_path, "/etc/postfix/master.cf", MASTER_CF)
+    start = time.monotonic()
+    info = postfix.read_config(str(tmp_path), postconf=tool, deadline=start + 3)  # postconf 3.7 spends
+    assert time.monotonic() - start < 3.5  # minutes on it: it is stopped, main.cf read here
+    assert info.origin is None
+    assert "cannot use main.cf myorigin: expands to more than 65536 characters: not used" in info.notes
+    assert any(getattr(exc, "what", "") == "main.cf myorigin" for exc in info.unread)
+
+
+def test_a_bomb_in_the_relay_settings_is_not_judged(tmp_path):
+    from check_nullmailer.mta import postfix
+    from check_nullmailer.mta.base import RELAY_UNKNOWN
+
+    main_cf = "myhostname = web1.example.test\nmyorigin = example.test\nmynetworks = $p0\n" + LOOP + bomb(8)
+    write(tmp_path, "/etc/postfix/main.cf", main_cf)
+    write(tmp_path, "/etc/postfix/master.cf", MASTER_CF)
+    info = postfix.read_config(str(tmp_path), postconf=None)
+    assert info.relay == RELAY_UNKNOWN
+    assert "main.cf mynetworks: expands to more than 65536 characters" in info.relay_text
+
+
+def test_a_bomb_in_myorigin_keeps_the_open_relay(tmp_path, capsys):
+    main_cf = OPEN_RELAY_MAIN_CF.format(origin="$p0") + LOOP + bomb(8)
+    write(tmp_path, "/etc/postfix/main.cf", main_cf)
+    write(tmp_path, "/etc/postfix/master.cf", MASTER_CF)
+    proc_tables(tmp_path, "00000000:0019")
+    code, out, took = run_local(["--local", "--root", str(tmp_path), "-t", "10"], capsys)
+    assert code == 2, out
+    assert "listening on 0.0.0.0:25 and Postfix mynetworks = 0.0.0.0/0" in first_line(out)
+    assert "main.cf myorigin: expands to more than 65536 characters" in out
+    assert took < 10

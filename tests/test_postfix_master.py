@@ -223,3 +223,76 @@ def test_a_loopback_service_with_an_open_override_is_ok(tmp_path):
         OK,
         "listens on loopback only (127.0.0.1:25)",
     )
+
+
+# -- the whole plugin, on configuration trees ------------------------------------------------------
+
+
+def plugin_run(tmp_path, master_cf: str | None, main_cf: str, listening: str, *extra: str) -> tuple[int, str]:
+    """``check_nullmailer --local`` as a real process on a tree with socket tables
+    (``master_cf`` None: the one in place)."""
+    import subprocess
+    import sys
+
+    from tests.support.hostile import ROOT
+
+    if master_cf is not None:
+        tree(tmp_path, master_cf, main_cf)
+    head = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    )
+    rows = (
+        f"   0: {listening} 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1 1\n"
+        if listening
+        else ""
+    )
+    write(tmp_path, "/proc/net/tcp", head + rows)
+    argv = [sys.executable, "-m", "check_nullmailer.plugin", "--local", "--mta", "postfix",
+            "--root", str(tmp_path), "--origin", "example.test", "--nameserver", "127.0.0.1",
+            "--dns-port", "9", "-t", "3", *extra]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd=str(ROOT),
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), PATH="/nonexistent"))  # fmt: skip
+    return done.returncode, done.stdout
+
+
+def exposure_line(out: str) -> str:
+    return next(line for line in out.split("\n") if "exposure:" in line)
+
+
+def test_plugin_an_override_open_relay_is_critical_with_allow_listen(tmp_path):
+    master = f"smtp {SMTPD}\n  -o mynetworks=0.0.0.0/0\n"
+    code, out = plugin_run(tmp_path, master, "inet_interfaces = all\n", "00000000:0019", "--allow-listen")
+    assert code in (2, 3), out  # CRITICAL, or the origin's UNKNOWN (no DNS here) above it
+    assert exposure_line(out).startswith(
+        "[critical] exposure: listening on 0.0.0.0:25 and Postfix service smtp (master.cf line 1, "
+        "-o mynetworks=0.0.0.0/0): mynetworks = 0.0.0.0/0 includes every address"
+    ), out
+
+
+def test_plugin_a_service_on_its_own_port_is_looked_at(tmp_path):
+    master = (
+        f"smtp {SMTPD}\n0.0.0.0:2525 {SMTPD} -o {{ smtpd_relay_restrictions = permit_mynetworks, reject }}\n"
+    )
+    master += "  -o mynetworks=0.0.0.0/0\n"
+    code, out = plugin_run(
+        tmp_path, master, "inet_interfaces = loopback-only\n", "00000000:09DD", "--allow-listen"
+    )
+    assert "listening on 0.0.0.0:2525 and Postfix service 0.0.0.0:2525" in exposure_line(out), out
+    assert "open_ports=1" in out.split("\n", 1)[0], out
+
+
+@pytest.mark.parametrize("how", ["directory", "huge"])
+def test_plugin_a_master_cf_not_read_whole_is_never_ok(tmp_path, how):
+    tree(tmp_path, f"smtp {SMTPD}\n", "inet_interfaces = loopback-only\n")
+    path = tmp_path / "etc/postfix/master.cf"
+    path.unlink()
+    if how == "directory":
+        path.mkdir()
+    else:
+        path.write_text("#" * host.MAX_FILE + f"\n0.0.0.0:2525 {SMTPD} -o mynetworks=0.0.0.0/0\n")
+    code, out = plugin_run(tmp_path, None, "inet_interfaces = loopback-only\n", "0100007F:0019")
+    line = exposure_line(out)
+    assert line.startswith("[warning] exposure: listens on loopback only (127.0.0.1:25); could not read "), (
+        out
+    )
+    assert "master.cf" in line, out

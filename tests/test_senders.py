@@ -21,6 +21,7 @@ from tests.support.sender_zone import (
     PTR_CNAME,
     PTR_ELSEWHERE,
     PTR_LOOP,
+    PTR_NAME_LOOP,
     PTR_SERVFAIL,
     ZONE,
 )
@@ -210,6 +211,8 @@ def test_helo_words(dns):
         (PTR_CNAME, "found", "confirmed", (ACCEPT, 250), (ACCEPT, 250)),
         (PTR_LOOP, "unknown", "unknown", (None, 451), (None, 450)),
         (PTR_SERVFAIL, "unknown", "unknown", (None, 451), (None, 450)),
+        # Exim follows the PTR name's CNAMEs itself and defers on the loop; Postfix has a PTR
+        (PTR_NAME_LOOP, "found", "loop", (DEFER, 451), (ACCEPT, 250)),
     ],
 )
 def test_reverse_dns(dns, client, ptr, confirmed, exim, postfix):

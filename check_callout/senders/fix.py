@@ -105,9 +105,13 @@ def _domain_fix(seen: dict[str, Check], sender: str) -> str:
 
 
 def _spf_fix(check: Check | None, client: str) -> str:
-    if check is None or check.spf is None or check.outcome not in _SPF_FAILING:
+    if check is None or check.spf is None:
         return ""
     spf = check.spf
+    if check.outcome == "permerror":
+        return f"repair {spf.domain}'s SPF ({spf.record_words()}): {spf.explanation}"
+    if check.outcome not in _SPF_FAILING:
+        return ""
     mechanism = f"ip6:{client}" if ":" in client else f"ip4:{client}"
     if len(spf.records) == 1:
         return f'add {mechanism} to {spf.domain}\'s SPF record "{spf.records[0]}"'

@@ -12,7 +12,7 @@ answer decides (the mail may leave over either).
 from __future__ import annotations
 
 from check_callout.receivers.profile import ACCEPT, DEFER, REJECT, Prediction
-from check_callout.receivers.strict import STRICT, UNKNOWN
+from check_callout.receivers.strict import STRICT, UNKNOWN, exim_lines
 from check_callout.senders.result import TITLES
 
 TYPE_CHECKING = False
@@ -97,6 +97,8 @@ def _walk(
             continue
         action, code, text = answer
         text = _fill(text, checks, client, check)
+        if strict.base == "exim":
+            text = exim_lines(text)
         what = brief(check, client)
         if check.outcome in CANNOT_TELL:
             blind.append(check)
@@ -186,12 +188,23 @@ def sender_findings(predictions: Sequence[Prediction], checks: SenderChecks) -> 
     for client in checks.clients:
         for key in ("spf_mfrom", "spf_helo"):
             check = checks.per_client[client].get(key)
-            if check is not None and check.outcome == "softfail" and check.spf is not None:
+            if check is None or check.spf is None:
+                continue
+            spf = check.spf
+            if check.outcome == "softfail":
                 found.append(
                     (
                         WARNING,
-                        f"SPF softfail ({check.spf.domain} for {client}, {check.spf.record_words()}): "
+                        f"SPF softfail ({spf.domain} for {client}, {spf.record_words()}): "
                         "strict receivers accept it, spam filters count it against the message",
+                    )
+                )
+            elif check.outcome == "permerror":
+                found.append(
+                    (
+                        WARNING,
+                        f"SPF permerror ({spf.domain}, {spf.record_words()}: {spf.explanation}): these "
+                        "receivers accept it, one with policyd-spf's PermError_reject = True rejects it",
                     )
                 )
     return list(dict.fromkeys(found))

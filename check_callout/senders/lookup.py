@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 FOUND = "found"
 NONE = "none"
 UNKNOWN = "unknown"
+LOOP = "loop"  # a CNAME chain that comes back to itself (see Lookup.follow)
+MAX_CNAMES = 8
 MAX_TRY = 2.0  # seconds per try at one server, as the plugin's own DNS
 
 
@@ -68,6 +70,8 @@ class Found:
             return f"{head}: {', '.join(self.values)}{via}"
         if self.status == NONE:
             return f"{head}: none ({self.detail})"
+        if self.status == LOOP:
+            return f"{head}: {self.detail}"
         return f"{head}: cannot tell ({self.detail})"
 
 
@@ -127,6 +131,28 @@ class Lookup:
         elif not done.wait(max(0.0, self.left())):
             return Found(key[0], rdtype, UNKNOWN, detail="no time left for the lookup")
         return box[0] if box else Found(key[0], rdtype, UNKNOWN, detail="the lookup failed")
+
+    def follow(self, name: str, rdtype: str) -> Found:
+        """``ask``, and when the answer is a CNAME without the records (a resolver that
+        passes a server's answer on without chasing it), ask its target, and so on, at
+        most :data:`MAX_CNAMES` times.  A chain that comes back to a name already asked
+        is :data:`LOOP`: Exim's own CNAME following finds the loop and defers (451, seen
+        on Exim 4.96 for a PTR name that is a CNAME loop)."""
+        seen = [name.lower().rstrip(".")]
+        found = self.ask(name, rdtype)
+        for _ in range(MAX_CNAMES):
+            if found.status != NONE or found.canonical == found.name or found.canonical in seen:
+                break
+            seen.append(found.canonical)
+            found = self.ask(found.canonical, rdtype)
+        if found.status == NONE and found.canonical != found.name and found.canonical in seen:
+            chain = " -> ".join([*seen, found.canonical])
+            return Found(name, rdtype, LOOP, detail=f"CNAME loop {chain}")
+        if found.name != name.lower().rstrip("."):
+            return Found(
+                name, rdtype, found.status, found.values, found.records, found.detail, found.canonical
+            )
+        return found
 
     def addresses(self, name: str, families: tuple[str, ...] = ("AAAA", "A")) -> list[Found]:
         """The AAAA and A answers for ``name``, asked in parallel."""

@@ -22,7 +22,7 @@ OUTCOMES = {
     "helo_found": ("found", "none"),  # an A, AAAA or MX record (Postfix)
     "helo_client": ("match", "other", "none"),  # resolves to the client (Exim verify = helo)
     "ptr": ("found", "none"),
-    "ptr_confirmed": ("confirmed", "other", "none"),
+    "ptr_confirmed": ("confirmed", "other", "none", "loop"),  # loop: the PTR name is a CNAME loop
     "sender_fqdn": ("ok", "short", NOT_ASKED),
     "sender_domain": ("found", "none", "null_mx", NOT_ASKED),
     "spf_helo": ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror"),

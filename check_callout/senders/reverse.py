@@ -12,7 +12,7 @@ bound it too.
 
 from __future__ import annotations
 
-from check_callout.senders.lookup import NONE, UNKNOWN, Found, reverse_name
+from check_callout.senders.lookup import LOOP, NONE, UNKNOWN, Found, reverse_name
 from check_callout.senders.result import Check
 
 TYPE_CHECKING = False
@@ -51,7 +51,7 @@ def look_up(lookup: Lookup, client: str) -> Reverse:
     if names:
         from check_callout.kit.parallel import run_parallel
 
-        jobs = {n: (lambda n=n: lookup.ask(n, family)) for n in names}
+        jobs = {n: (lambda n=n: lookup.follow(n, family)) for n in names}
         results = run_parallel(jobs, lookup.deadline, workers=len(jobs))
         for name in names:
             answer = results[name]
@@ -82,4 +82,6 @@ def confirmed_check(reverse: Reverse) -> Check:
         )
     if any(a.status == UNKNOWN for answers in reverse.forward.values() for a in answers):
         return Check("ptr_confirmed", UNKNOWN, seen)
+    if any(a.status == LOOP for answers in reverse.forward.values() for a in answers):
+        return Check("ptr_confirmed", LOOP, seen)
     return Check("ptr_confirmed", "other", f"no PTR name resolves back to {reverse.client} ({seen})")

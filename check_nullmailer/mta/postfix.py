@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 
+from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
 from check_nullmailer.access import unreadable
 from check_nullmailer.host import (
@@ -29,6 +31,7 @@ from check_nullmailer.mta.base import (
     QueueReport,
     Sources,
 )
+from check_nullmailer.mta.postfix_expand import expand_checked, expand_postfix
 from check_nullmailer.mta.postfix_queue import read_queue
 
 POSTFIX_PARAMS = (
@@ -52,19 +55,8 @@ POSTFIX_PARAMS = (
     "smtp_bind_address6",
     "inet_protocols",
 )
-_EXPAND = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|\(([A-Za-z0-9_]+)\)|([A-Za-z0-9_]+))")
-
-
-def expand_postfix(value: str, params: dict[str, str], depth: int = 0) -> str:
-    """Expand ``$name``, ``${name}`` and ``$(name)`` (bounded depth)."""
-    if depth > 10 or "$" not in value:
-        return value
-
-    def repl(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2) or match.group(3)
-        return expand_postfix(params.get(name, ""), params, depth + 1)
-
-    return _EXPAND.sub(repl, value)
+RELAY_PARAMS = ("mynetworks", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
+POSTCONF_RESERVE = 0.4  # of the configuration's time, kept from postconf for the fallback
 
 
 def parse_main_cf(text: str) -> dict[str, str]:
@@ -97,7 +89,10 @@ def _postfix_defaults(root: str, params: dict[str, str]) -> dict[str, str]:
         "default_transport": "smtp",
         "inet_protocols": "all",
     }
-    hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
+    try:
+        hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
+    except CouldNotRead:
+        hostname = ""  # named when myhostname itself is expanded (read_config)
     defaults["mydomain"] = hostname.partition(".")[2] or "localdomain"
     level = params.get("compatibility_level", "0").split(".")[0]
     modern = level.isdigit() and int(level) >= 2
@@ -130,7 +125,27 @@ def _postconf_values(tool: str, confdir: str, expand: bool, deadline: float | No
 def read_config(
     root: str = "/", confdir: str | None = None, deadline: float | None = None, postconf: str | None = "auto"
 ) -> MTAInfo:
-    """Postfix: ``postconf`` (``-c DIR``) when available, else main.cf parsed here."""
+    """Postfix: ``postconf`` (``-c DIR``) when available, else main.cf parsed here.  A
+    parameter that could not be expanded (too deep, too large) leaves what depends on it
+    "could not read": the origin, the relay verdict, the listening addresses."""
+    from check_nullmailer.mta.base import RELAY_NONE, RELAY_UNKNOWN
+
+    info = _read_config(root, confdir, deadline, postconf)
+    failed = {
+        exc.what[len("main.cf ") :]: exc
+        for exc in info.unread
+        if str(getattr(exc, "what", "")).startswith("main.cf ")
+    }
+    relay = [name for name in RELAY_PARAMS if name in failed]
+    if relay and info.relay == RELAY_NONE:  # an open service found otherwise stays open
+        info.relay = RELAY_UNKNOWN
+        info.relay_text = f"relay settings not judged: {failed[relay[0]]}"
+    if "inet_interfaces" in failed:
+        info.listen_text = f"listening addresses not known: {failed['inet_interfaces']}"
+    return info
+
+
+def _read_config(root: str, confdir: str | None, deadline: float | None, postconf: str | None) -> MTAInfo:
     info = MTAInfo("postfix")
     confdir = confdir or under(root, "/etc/postfix")
     info.config = confdir
@@ -144,10 +159,15 @@ def read_config(
     raw: dict[str, str] | None = None
     expanded: dict[str, str] | None = None
     if tool:
+        # postconf may spend minutes on an expansion bomb: it gets most of the time, the
+        # rest is kept for reading main.cf here when it does not answer.
+        asked = (
+            None if deadline is None else deadline - POSTCONF_RESERVE * max(0.0, deadline - time.monotonic())
+        )
         try:
-            raw = _postconf_values(tool, confdir, False, deadline)
+            raw = _postconf_values(tool, confdir, False, asked)
             try:
-                expanded = _postconf_values(tool, confdir, True, deadline)
+                expanded = _postconf_values(tool, confdir, True, asked)
             except (OSError, subprocess.SubprocessError):
                 expanded = None  # postconf older than 2.9 has no -x
         except (OSError, subprocess.SubprocessError) as exc:
@@ -162,7 +182,7 @@ def read_config(
             return info
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
-        expanded = {key: expand_postfix(value, raw) for key, value in raw.items()}
+        expanded = _expand_all(raw, info)
     info.values = {**expanded, **{f"raw:{key}": value for key, value in raw.items()}}
 
     # envelope origin
@@ -248,6 +268,20 @@ def _services(
     info.relay_text = chosen.relay_text
     if len(info.services) > 1:
         info.relay_text += f" (service {chosen.name})"
+
+
+def _expand_all(raw: dict[str, str], info: MTAInfo) -> dict[str, str]:
+    """Every parameter expanded as Postfix would; one that cannot be (too deep, too
+    large) is left out, and named when the audit uses it."""
+    expanded: dict[str, str] = {}
+    for name in raw:
+        try:
+            expanded[name] = expand_checked(name, raw)
+        except CouldNotRead as exc:
+            if name in POSTFIX_PARAMS:
+                info.notes.append(f"cannot use {exc}")
+                info.unread.append(exc)
+    return expanded
 
 
 def _config(src: Sources) -> MTAInfo:

@@ -21,7 +21,6 @@ import os
 import re
 from dataclasses import dataclass
 
-MAX_SERVICES = 500  # logical lines kept; more is not a master.cf a host runs
 KNOWN_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "submissions": 465}
 
 
@@ -78,8 +77,6 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
             if found:
                 found[-1] = (found[-1][0], found[-1][1] + " " + stripped)
             continue  # a continuation with nothing before it: master(5) skips it too
-        if len(found) >= MAX_SERVICES:
-            break
         found.append((number, stripped))
     return found
 

@@ -48,15 +48,25 @@ def words(value: str) -> list[str]:
     return [w for w in re.split(r"[\s,]+", value) if w]
 
 
+MAX_ITEMS = 10_000  # restrictions after spelling out classes; more is not evaluated
+
+
+class TooManyRestrictions(Exception):
+    """Restriction classes that name each other spell out into too long a list."""
+
+
 def _flatten(items: list[str], classes: dict[str, list[str]], depth: int = 0) -> list[str]:
-    """A list with its restriction classes spelled out (a class decides as its items do)."""
+    """A list with its restriction classes spelled out (a class decides as its items do);
+    raises :class:`TooManyRestrictions` rather than judge a list cut short."""
     found: list[str] = []
     for item in items:
         if item in classes and depth < 5:
             found += _flatten(classes[item], classes, depth + 1)
         else:
             found.append(item)
-    return found[:1000]
+        if len(found) > MAX_ITEMS:
+            raise TooManyRestrictions
+    return found
 
 
 def _has_gate(items: list[str], classes: dict[str, list[str]], depth: int = 0) -> bool:
@@ -111,8 +121,12 @@ def relay_verdict(settings: dict[str, str]) -> RelayVerdict:
             "smtpd exits at start (neither smtpd_relay_restrictions nor smtpd_recipient_restrictions "
             "has reject_unauth_destination before a permit): every connection is closed without a greeting"
         )
-    first = _list_verdict(_flatten(relay_items, classes), reach)
-    second = _list_verdict(_flatten(rcpt_items, classes), reach)
+    try:
+        first = _list_verdict(_flatten(relay_items, classes), reach)
+        second = _list_verdict(_flatten(rcpt_items, classes), reach)
+    except TooManyRestrictions:
+        why = f"restriction classes spell out into more than {MAX_ITEMS} restrictions (not evaluated)"
+        return RelayVerdict(RELAY_UNKNOWN, why)
     state = min(first[0], second[0], key=_WORST.index)  # a recipient must pass both lists
     if fatal:  # what the restrictions grant in so many words; smtpd itself never runs
         grants = [v for v, decided in (first, second) if decided and v != RELAY_NONE]

@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import subprocess
 
+from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
 from check_nullmailer.host import is_loopback_word, run_command
-from check_nullmailer.mta.base import ServiceInfo
+from check_nullmailer.mta.base import RELAY_UNKNOWN, ServiceInfo
 from check_nullmailer.mta.postfix_master import MasterService
-from check_nullmailer.mta.postfix_relay import relay_verdict
+from check_nullmailer.mta.postfix_relay import RelayVerdict, relay_verdict
 
 RELAY_PARAMS = (
     "mynetworks",
@@ -98,13 +99,16 @@ def service_infos(
         elif tool and runs < MAX_POSTCONF:
             runs += 1
             settings = _postconf(tool, confdir, overrides, deadline)
-        if settings is None:
-            merged = {**raw, **dict(overrides)}
-            settings = {name: expand(merged.get(name, ""), merged) for name in RELAY_PARAMS}
-            for name in re.split(r"[\s,]+", settings.get("smtpd_restriction_classes", "")):
-                if name:
-                    settings[name] = expand(merged.get(name, ""), merged)
-        verdict = relay_verdict(settings)
+        try:
+            if settings is None:
+                merged = {**raw, **dict(overrides)}
+                settings = {name: expand(merged.get(name, ""), merged) for name in RELAY_PARAMS}
+                for name in re.split(r"[\s,]+", settings.get("smtpd_restriction_classes", "")):
+                    if name:
+                        settings[name] = expand(merged.get(name, ""), merged)
+            verdict = relay_verdict(settings)
+        except CouldNotRead as exc:  # an override that expands past the bound: not judged
+            verdict = RelayVerdict(RELAY_UNKNOWN, f"relay settings not judged: {exc}")
         host = service.host
         addresses = (host,) if host is not None else interface_words
         where = f"{service.name} (master.cf line {service.line}"

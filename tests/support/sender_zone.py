@@ -11,6 +11,7 @@ PTR_ELSEWHERE = "192.0.2.32"  # PTR other.good.test, whose A is another address
 PTR_CNAME = "192.0.2.33"  # RFC 2317: the reverse name is a CNAME to a delegated PTR
 PTR_LOOP = "192.0.2.34"  # the reverse name is a CNAME loop
 PTR_SERVFAIL = "192.0.2.35"
+PTR_NAME_LOOP = "192.0.2.36"  # the PTR names a CNAME loop, passed on unchased (as dnsmasq does)
 CLIENT6 = "2001:db8::30"
 
 _MX = ("MX", (10, "mx.good.test"))
@@ -39,6 +40,9 @@ ZONE: dict[str, object] = {
     rev(PTR_LOOP): [("CNAME", "loop.2.0.192.in-addr.arpa")],
     "loop.2.0.192.in-addr.arpa": [("CNAME", rev(PTR_LOOP))],
     rev(PTR_SERVFAIL): SERVFAIL,
+    rev(PTR_NAME_LOOP): [("PTR", "loop1.loop.test")],
+    "loop1.loop.test": [("CNAME-ONLY", "loop2.loop.test")],
+    "loop2.loop.test": [("CNAME-ONLY", "loop1.loop.test")],
     # SPF cases, each a sender domain with an MX
     "pass.test": [_MX, ("TXT", "v=spf1 ip4:192.0.2.30 ip6:2001:db8::30 -all")],
     "soft.test": [_MX, ("TXT", "v=spf1 ~all")],

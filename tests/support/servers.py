@@ -350,8 +350,10 @@ DROP = "DROP"
 class ZoneResolver(BaseResolver):
     """Answers from a dict: ``name -> [(type, value), ...]`` or a failure marker.
 
-    Types: "A", "AAAA", "MX" (value ``(preference, exchange)``), "CNAME", "PTR", "TXT" (a
-    string, or a list of strings: one record of several character-strings).  A name that
+    Types: "A", "AAAA", "MX" (value ``(preference, exchange)``), "CNAME", "CNAME-ONLY" (the
+    CNAME answered alone, its target not chased, as a forwarder passes a server's answer
+    on), "PTR", "TXT" (a string, or a list of strings: one record of several
+    character-strings).  A name that
     exists but has no record of the asked type gets an empty NOERROR answer
     (NoAnswer); a name that is absent gets NXDOMAIN; the markers SERVFAIL, REFUSED,
     FORMERR, NXDOMAIN and DROP (no answer at all) force those.
@@ -376,6 +378,10 @@ class ZoneResolver(BaseResolver):
                 return reply
             if records is None or records == NXDOMAIN:
                 reply.header.rcode = RCODE.NXDOMAIN
+                return reply
+            alone = [v for t, v in records if t == "CNAME-ONLY"]  # type: ignore[union-attr]
+            if alone and qtype != "CNAME":  # the CNAME alone, not chased (a forwarder's answer)
+                reply.add_answer(RR(name, QTYPE.CNAME, rdata=CNAME(alone[0]), ttl=60))
                 return reply
             cname = [v for t, v in records if t == "CNAME"]  # type: ignore[union-attr]
             if cname and qtype != "CNAME":
