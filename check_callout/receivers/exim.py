@@ -18,7 +18,7 @@ Exim adds for those two is not reproduced here ("...").
 
 from __future__ import annotations
 
-from check_callout.net.routes import NULL_MX, NXDOMAIN
+from check_callout.net.routes import NULL_MX, NXDOMAIN, SINGLE_LABEL
 from check_callout.receiver import ACCEPT as KIND_ACCEPT
 from check_callout.receiver import REJECT as KIND_REJECT
 from check_callout.receiver import Attempt, Decision, Outcome, decide
@@ -99,7 +99,9 @@ def _postmaster(profile: Profile, evidence: Evidence, decision: Decision) -> Pre
 
 def _failure_text(profile: Profile, evidence: Evidence, decision: Decision) -> str:
     route = evidence.route
-    if route.status == NXDOMAIN:
+    # a single-label domain: the lab's Exim 4.96 (its resolver answering NXDOMAIN for
+    # the single label) said "Unrouteable address", as for a domain that does not exist
+    if route.status in (NXDOMAIN, SINGLE_LABEL):
         return f"Verification failed for <{evidence.sender}>\nUnrouteable address\n{FAILED}"
     deciding = decision.deciding
     if route.status == NULL_MX or deciding is None:

@@ -67,7 +67,8 @@ class Found:
         head = f"{self.rdtype} {self.name}"
         if self.status == FOUND:
             via = f" (via CNAME {self.canonical})" if self.canonical != self.name else ""
-            return f"{head}: {', '.join(self.values)}{via}"
+            more = f" (+{len(self.values) - 6} more)" if len(self.values) > 6 else ""
+            return f"{head}: {', '.join(self.values[:6])}{more}{via}"
         if self.status == NONE:
             return f"{head}: none ({self.detail})"
         if self.status == LOOP:

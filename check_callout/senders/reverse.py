@@ -75,7 +75,10 @@ def confirmed_check(reverse: Reverse) -> Check:
             "ptr_confirmed", UNKNOWN if ptr.status == UNKNOWN else NONE, f"no PTR name ({ptr.words()})"
         )
     confirmed = reverse.confirmed_names
-    seen = "; ".join(a.words() for answers in reverse.forward.values() for a in answers)
+    answers = [a for found in reverse.forward.values() for a in found]
+    seen = "; ".join(a.words() for a in answers[:4]) + (
+        f"; +{len(answers) - 4} more" if len(answers) > 4 else ""
+    )
     if confirmed:
         return Check(
             "ptr_confirmed", "confirmed", f"{confirmed[0]} resolves back to {reverse.client} ({seen})"
