@@ -157,3 +157,19 @@ def test_exim_bp_streamed_as_exim_lists_it():
     listing = exim_queue.BpListing()
     assert listing.line("    *** spool format error: size=60 ***", True)  # not below a message
     assert listing.unknown is not None
+
+
+def test_postqueue_json_line_cut_read_from_the_part_kept():
+    """A message of Postfix 3.7's postqueue -j (field order as captured) with thousands
+    of recipients, cut at the reader's 64 KiB line limit: counted, reasons from the part kept."""
+    import json
+
+    item = json.loads(data("postqueue-j.jsonl").splitlines()[0])
+    item["recipients"] = item["recipients"] * 3000
+    line = json.dumps(item)
+    assert len(line) > 4 * host.MAX_LINE
+    msg = postfix_queue.parse_cut_line(line[: host.MAX_LINE], now=item["arrival_time"] + 60)
+    assert msg is not None
+    assert (msg.queue_id, msg.queue, msg.sender, msg.age) == ("5F78C1601D6", "deferred", item["sender"], 60)
+    assert msg.callout and 100 < len(msg.reasons) < 3000
+    assert postfix_queue.parse_cut_line('{"recipients": [{"address": "a@b"', now=0) is None
