@@ -44,6 +44,7 @@ POSTFIX_PARAMS = (
     "smtpd_relay_restrictions",
     "smtpd_recipient_restrictions",
     "masquerade_domains",
+    "smtpd_restriction_classes",
     # how mail leaves (check_nullmailer.mta.egress_postfix)
     "smtp_helo_name",
     "relayhost",
