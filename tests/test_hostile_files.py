@@ -6,6 +6,9 @@ other parts of the audit keep their verdicts (an open relay stays CRITICAL)."""
 from __future__ import annotations
 
 import os
+import select
+import subprocess
+import sys
 import time
 
 import pytest
@@ -14,6 +17,7 @@ from check_nullmailer import plugin
 from tests.support import hung_mount
 from tests.support.hostile import callout, nullmailer
 from tests.support.output import first_line
+from tests.support.processes import ROOT, plugin_env
 from tests.support.relay_servers import write
 from tests.test_nullmailer_plugin import proc_tables
 
@@ -28,6 +32,33 @@ def test_extra_opts_fifo_is_refused_at_once(tmp_path, run):
     assert done.code == 3, done.output
     assert "extra-opts: cannot read " in done.output and "a FIFO, not a regular file" in done.output
     assert done.elapsed < 2.0
+
+
+@pytest.mark.skipif(not hung_mount.available(), reason="needs root and /dev/fuse")
+def test_extra_opts_on_a_hung_mount_answers_in_two_seconds(tmp_path):
+    """The result line comes within 2 s.  What Linux does next is its own: a process
+    whose thread waits in a FUSE read the server has already taken does not exit (that
+    wait ignores even SIGKILL) until the server answers or the mount goes away; here
+    it goes away, and the plugin ends at once."""
+    with hung_mount.hung_mount(str(tmp_path / "mnt")) as mount:
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "check_callout.plugin", f"--extra-opts=@{mount.file}", "-t", "5"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            env=plugin_env(), cwd=str(ROOT),
+        )  # fmt: skip
+        assert proc.stdout is not None
+        ready = select.select([proc.stdout], [], [], 4.0)[0]
+        line = proc.stdout.readline().decode() if ready else ""
+        took = time.monotonic() - start
+    try:
+        assert proc.wait(timeout=5) == 3  # released with the mount
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert line.startswith("CALLOUT UNKNOWN - extra-opts: cannot read "), line
+    assert "no answer within 2.0 s (a hung mount or device?)" in line
+    assert took < 3.5
 
 
 def test_extra_opts_larger_than_its_bound_is_refused_not_cut(tmp_path):

@@ -17,7 +17,10 @@ by configuration or by an argument:
   the caller passes ``prefix=True`` because it only needs the start (a spool header);
 - the open and the reads run in a daemon thread that is abandoned at the deadline (at
   most :data:`MAX_WAIT` seconds): a file on a hung mount costs its reader that share of
-  time, not the run.
+  time, not the run.  The result is printed on time; the process itself ends only
+  when the mount answers or goes away: Linux does not let a process exit while one of
+  its threads waits in a FUSE (or hard NFS) read the server has already taken, and
+  that wait ignores even SIGKILL (tests/test_hostile_files.py, a real FUSE mount).
 
 :class:`CouldNotRead` is an :class:`OSError`, so a caller that already turned an
 ``OSError`` into "cannot read PATH" keeps doing so; ``.denied`` and ``.missing`` say
