@@ -328,3 +328,18 @@ def test_long_output_has_one_line_per_check(dns):
     assert any(line.startswith("PTR: found - PTR 30.2.0.192.in-addr.arpa: web1.good.test") for line in lines)
     assert "HELO name found: found - AAAA web1.good.test: 2001:db8::30; A web1.good.test: 192.0.2.30" in lines
     assert len(lines) == 11
+
+
+def test_the_base_profiles_callout_stands_for_the_strict_one(dns):
+    """A caller holding the exim/postfix callout predictions gets them under the strict
+    names: the strict profile's callout is its base profile's question."""
+    checks = checks_for(dns, "a@pass.test")
+    base = [
+        Prediction(PROFILES["exim"], DEFER, 451, "Could not complete sender verify callout"),
+        Prediction(PROFILES["postfix"], DEFER, 450, "4.1.7 <a@pass.test>: unverified address"),
+    ]
+    found = strict_predictions(checks, base, STRICT)
+    assert [(p.profile.name, p.action, p.code) for p in found] == [
+        ("exim:strict", DEFER, 451),
+        ("postfix:strict", DEFER, 450),
+    ]

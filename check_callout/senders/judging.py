@@ -57,9 +57,10 @@ def strict_predictions(
     checks: SenderChecks | None, callout: Sequence[Prediction] | None, receivers: Sequence[str]
 ) -> list[Prediction]:
     """One prediction per name in ``receivers`` (in order): strict profiles from
-    ``checks`` then the callout prediction of the same name (``callout`` None or
-    without it: no callout, as for a null sender, which receivers do not verify);
-    other names: their callout prediction as it is."""
+    ``checks`` then the callout prediction of the same name, or of the profile it is
+    built on (``exim``, ``postfix``) (``callout`` None or without either: no callout,
+    as for a null sender, which receivers do not verify); other names: their callout
+    prediction as it is."""
     from check_callout.receivers import profiles
 
     by_name = {p.profile.name: p for p in callout or ()}
@@ -71,7 +72,9 @@ def strict_predictions(
                 found.append(by_name[name])
             continue
         profile = by_name[name].profile if name in by_name else profiles([name])[0]
-        answers = [_walk(strict, profile, checks, client, by_name.get(name)) for client in checks.clients]
+        # the callout under the strict name, else its base profile's (the same question)
+        callout_p = by_name.get(name) or by_name.get(strict.base)
+        answers = [_walk(strict, profile, checks, client, callout_p) for client in checks.clients]
         found.append(max(answers, key=_badness))
     return found
 

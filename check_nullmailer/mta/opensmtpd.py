@@ -7,7 +7,6 @@ from check_nullmailer.access import unreadable
 from check_nullmailer.host import (
     canonical_name,
     domain_of,
-    first_word,
     is_loopback_word,
     local_hostname,
     read_text,
@@ -19,6 +18,7 @@ from check_nullmailer.mta.base import (
     RELAY_NONE,
     RELAY_OPEN,
     MTAInfo,
+    optional_word,
 )
 from check_nullmailer.mta.opensmtpd_queue import parse_show_queue, read_queue
 
@@ -87,9 +87,9 @@ def read_config(root: str = "/") -> MTAInfo:
     else:
         for candidate in ("/etc/mail/mailname", "/etc/mailname"):
             try:
-                name = first_word(under(root, candidate))
+                name = optional_word(info, under(root, candidate))
             except OSError:
-                continue
+                return info  # named: smtpd would read it, the sender cannot be told
             if name:
                 info.origin, info.origin_text = name.lower(), f"OpenSMTPD {candidate} = {name}"
                 break
