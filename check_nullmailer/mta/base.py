@@ -88,6 +88,9 @@ class MTAInfo:
     # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>
     # with no domain: ..."), read after the label.  The origin is then not judged.
     refuses: str = ""
+    # the settings as read (the MTA's own names, expanded), for the egress readers
+    values: dict[str, str] = field(default_factory=dict)
+    tool: str = ""  # the MTA's own tool that was asked (postconf, exim), if any
     # The SMTP servers one by one (Postfix: its master.cf services), and what of the
     # configuration could not be read ("could not read ...: why"): never judged OK.
     services: list[ServiceInfo] = field(default_factory=list)
@@ -107,6 +110,24 @@ def no_listener(info: MTAInfo) -> None:
     info.listen_text = f"{info.label} has no SMTP server"
     info.relay = RELAY_NONE
     info.relay_text = "cannot relay (no SMTP server)"
+
+
+def optional_word(info: MTAInfo, path: str) -> str | None:
+    """The first word of an optional file (``/etc/mailname``-style): None when it is
+    absent.  One that is there but cannot be read whole (closed, a FIFO, too large, on a
+    hung mount) is named in ``info`` and raises its CouldNotRead: the caller must not
+    fall back to another source as if the file were absent."""
+    from check_nullmailer.access import unreadable
+    from check_nullmailer.host import first_word
+
+    try:
+        return first_word(path)
+    except OSError as exc:
+        if getattr(exc, "missing", isinstance(exc, FileNotFoundError)):
+            return None
+        info.notes.append(unreadable(path, exc))
+        info.unread.append(exc)
+        raise
 
 
 @dataclass
