@@ -6,7 +6,7 @@ will open on the next start.
   service and the setting (an ``-o`` override of master.cf included);
 - a public socket served by a Postfix smtpd that exits at start (no restriction refuses
   foreign recipients): WARNING, the service is broken (Postfix closes every connection
-  without a greeting) and nothing is relayed;
+  and clients wait for a greeting that never comes) and nothing is relayed;
 - a service that will listen beyond loopback but does not now (Postfix stopped, or not
   yet reloaded): WARNING "will expose it on the next start" (also with
   ``--allow-listen`` when that service would relay for strangers);

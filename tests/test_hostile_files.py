@@ -187,3 +187,60 @@ def test_a_bomb_in_myorigin_keeps_the_open_relay(tmp_path, capsys):
     assert "listening on 0.0.0.0:25 and Postfix mynetworks = 0.0.0.0/0" in first_line(out)
     assert "main.cf myorigin: expands to more than 65536 characters" in out
     assert took < 10
+
+
+# -- /etc/mailname that is there but cannot be read: never "absent" ----------------------
+
+
+def _mailname_fifo(root) -> None:
+    (root / "etc").mkdir(parents=True, exist_ok=True)
+    os.mkfifo(root / "etc/mailname")
+
+
+def _dma(root):
+    from check_nullmailer.mta import dma
+
+    write(root, "/etc/dma/dma.conf", "SMARTHOST smtp.example.test\n")  # MAILNAME /etc/mailname by default
+    return dma.read_config(str(root))
+
+
+def _nullmailer_debian(root):
+    from check_nullmailer.mta import nullmailer
+
+    write(root, "/etc/nullmailer/remotes", "smtp.example.test smtp\n")
+    write(root, nullmailer.DEBIAN_MARK, "")
+    return nullmailer.read_config(str(root))
+
+
+def _opensmtpd(root):
+    from check_nullmailer.mta import opensmtpd
+
+    write(
+        root,
+        "/etc/smtpd.conf",
+        'listen on localhost\naction "relay" relay\nmatch from local for any action "relay"\n',
+    )
+    return opensmtpd.read_config(str(root))
+
+
+def _msmtp(root):
+    from check_nullmailer.mta import msmtp
+
+    write(root, "/etc/msmtprc", "account default\nhost smtp.example.test\nfrom www@%M\n")
+    return msmtp.read_config(str(root))
+
+
+@pytest.mark.parametrize(
+    "reader", [_dma, _nullmailer_debian, _opensmtpd, _msmtp], ids=lambda r: r.__name__[1:]
+)
+def test_a_mailname_fifo_is_not_taken_for_absent(tmp_path, reader):
+    """Each of these MTAs reads /etc/mailname; when it is a FIFO the check used to fall
+    back to the host name as if the file were absent, and judged that name."""
+    _mailname_fifo(tmp_path)
+    write(tmp_path, "/etc/hostname", "web1.example.test\n")
+    start = time.monotonic()
+    info = reader(tmp_path)
+    assert time.monotonic() - start < 2
+    assert info.origin is None, info.origin_text
+    assert any("a FIFO, not a regular file" in note for note in info.notes), info.notes
+    assert info.unread and not info.unread[0].missing and not info.unread[0].denied

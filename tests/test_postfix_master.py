@@ -173,6 +173,17 @@ def test_postscreen_hands_over_to_the_smtpd_pass_service(tmp_path, tool):
     assert service.relay == base.RELAY_OPEN and service.public
 
 
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda t: "postconf" if t else "parser")
+def test_restriction_classes_are_spelled_out(tmp_path, tool):
+    main = "inet_interfaces = all\nmynetworks = 127.0.0.0/8\nsmtpd_restriction_classes = wide_open\n"
+    main += "wide_open = permit_mynetworks, reject\n"
+    master = f"smtp {SMTPD} -o smtpd_relay_restrictions=wide_open -o mynetworks=0.0.0.0/0\n2525 {SMTPD}\n"
+    info = postfix.read_config(tree(tmp_path, master, main), postconf=tool)
+    first, second = info.services
+    assert (first.relay, first.fatal) == (base.RELAY_OPEN, ""), first
+    assert (second.relay, second.fatal) == (base.RELAY_NONE, ""), second
+
+
 def test_an_unreadable_master_cf_is_never_ok(tmp_path):
     root = tree(tmp_path, f"smtp {SMTPD}\n")
     os.remove(os.path.join(root, "etc/postfix/master.cf"))
@@ -203,7 +214,7 @@ def test_a_fatal_smtpd_is_a_warning_that_says_what_postfix_does(tmp_path):
     )
     sock = Listener("0.0.0.0", 25)
     state, text = judge_services(info, [sock], [sock], allow_listen=True)
-    assert state == WARNING and "exits at start" in text and "closed without a greeting" in text
+    assert state == WARNING and "exits at start" in text and "clients get no greeting" in text
 
 
 def test_a_stopped_postfix_whose_master_cf_would_expose_an_open_relay(tmp_path):

@@ -109,6 +109,24 @@ def no_listener(info: MTAInfo) -> None:
     info.relay_text = "cannot relay (no SMTP server)"
 
 
+def optional_word(info: MTAInfo, path: str) -> str | None:
+    """The first word of an optional file (``/etc/mailname``-style): None when it is
+    absent.  One that is there but cannot be read whole (closed, a FIFO, too large, on a
+    hung mount) is named in ``info`` and raises its CouldNotRead: the caller must not
+    fall back to another source as if the file were absent."""
+    from check_nullmailer.access import unreadable
+    from check_nullmailer.host import first_word
+
+    try:
+        return first_word(path)
+    except OSError as exc:
+        if getattr(exc, "missing", isinstance(exc, FileNotFoundError)):
+            return None
+        info.notes.append(unreadable(path, exc))
+        info.unread.append(exc)
+        raise
+
+
 @dataclass
 class QueuedMessage:
     """One queued message; ``reasons`` are the deferral texts (may be empty)."""

@@ -10,7 +10,6 @@ from check_callout.kit.text import sanitize
 from check_nullmailer.access import grant_hint, unreadable, user_name
 from check_nullmailer.host import (
     find_tool,
-    first_word,
     is_foreign_root,
     key_values,
     local_hostname,
@@ -26,6 +25,7 @@ from check_nullmailer.mta.base import (
     QueueReport,
     QueueUnreadable,
     no_listener,
+    optional_word,
     summarize,
 )
 from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
@@ -52,9 +52,9 @@ def read_config(root: str = "/") -> MTAInfo:
         name = None
         if name_setting.startswith("/"):
             try:
-                name = first_word(under(root, name_setting))
+                name = optional_word(info, under(root, name_setting))
             except OSError:
-                name = None
+                return info  # named: dma would read it, the sender cannot be told
         else:
             name = name_setting
         if name:

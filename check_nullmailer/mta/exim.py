@@ -148,8 +148,11 @@ def read_config(
     debian: dict[str, str] = {}
     try:
         debian = read_debian_conf(root)
-    except OSError:
-        pass
+    except OSError as exc:
+        if not getattr(exc, "missing", isinstance(exc, FileNotFoundError)):
+            path = under(root, "/etc/exim4/update-exim4.conf.conf")
+            info.notes.append(unreadable(path, exc))
+            info.unread.append(exc)
     if not values:
         paths = [config] if config else [under(root, p) for p in EXIM_CONFIGS]
         for path in paths:

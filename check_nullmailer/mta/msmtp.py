@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 from check_nullmailer.access import unreadable
-from check_nullmailer.host import canonical_name, domain_of, local_hostname, mailname, read_text, under
-from check_nullmailer.mta.base import MTA, MTAInfo, no_listener, no_queue
+from check_nullmailer.host import canonical_name, domain_of, local_hostname, read_text, under
+from check_nullmailer.mta.base import MTA, MTAInfo, no_listener, no_queue, optional_word
 from check_nullmailer.mta.msmtprc import MsmtprcError, sender_account
 
 _FIX = "correct it as msmtp --pretend shows (an account default with host and from)"
@@ -59,9 +59,12 @@ def read_config(root: str = "/") -> MTAInfo:
         domain = domain_of(sender)
         # %H is the host name, %C its canonical name (the lab: web1 -> web1.example.test
         # through /etc/hosts), %M /etc/mailname.
-        for pattern, value in (
-            ("%H", host), ("%C", canonical_name(root, host)), ("%M", mailname(root) or host),
-        ):  # fmt: skip
+        if "%m" in domain:
+            try:
+                domain = domain.replace("%m", optional_word(info, under(root, "/etc/mailname")) or host)
+            except OSError:
+                return info  # named: msmtp would read it, the sender cannot be told
+        for pattern, value in (("%H", host), ("%C", canonical_name(root, host))):
             domain = domain.replace(pattern.lower(), value)
         info.origin, info.origin_text = (
             domain,

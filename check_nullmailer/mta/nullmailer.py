@@ -15,7 +15,6 @@ from check_nullmailer.host import (
     first_word,
     is_foreign_root,
     local_hostname,
-    mailname,
     read_text,
     run_command,
     under,
@@ -28,6 +27,7 @@ from check_nullmailer.mta.base import (
     QueueReport,
     QueueUnreadable,
     no_listener,
+    optional_word,
     summarize,
 )
 from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
@@ -88,7 +88,10 @@ def read_config(root: str = "/") -> MTAInfo:
         # (Debian patch; /etc/nullmailer/me is ignored), and without /etc/mailname it
         # falls back to the literal name "defaulthost", not to the host name: the lab saw
         # MAIL FROM:<www-data@defaulthost.example.test> on a host called web1.
-        me, me_source = mailname(root), "/etc/mailname"
+        try:
+            me, me_source = optional_word(info, under(root, "/etc/mailname")), "/etc/mailname"
+        except OSError:
+            return info  # named: nullmailer would read it, the sender cannot be told
         fallback, fallback_source = "defaulthost", "the literal fallback (no /etc/mailname)"
     else:
         me, me_source = _control(os.path.join(base, "me"), info), "me"

@@ -13,7 +13,6 @@ from check_nullmailer.host import (
     canonical_name,
     domain_of,
     find_tool,
-    first_word,
     is_foreign_root,
     is_loopback_word,
     local_hostname,
@@ -32,6 +31,7 @@ from check_nullmailer.mta.base import (
     QueueReport,
     QueueUnavailable,
     QueueUnreadable,
+    optional_word,
     summarize,
 )
 
@@ -100,9 +100,9 @@ def read_config(root: str = "/") -> MTAInfo:
     else:
         for candidate in ("/etc/mail/mailname", "/etc/mailname"):
             try:
-                name = first_word(under(root, candidate))
+                name = optional_word(info, under(root, candidate))
             except OSError:
-                continue
+                return info  # named: smtpd would read it, the sender cannot be told
             if name:
                 info.origin, info.origin_text = name.lower(), f"OpenSMTPD {candidate} = {name}"
                 break

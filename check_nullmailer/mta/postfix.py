@@ -44,6 +44,7 @@ POSTFIX_PARAMS = (
     "smtpd_relay_restrictions",
     "smtpd_recipient_restrictions",
     "masquerade_domains",
+    "smtpd_restriction_classes",
 )
 RELAY_PARAMS = ("mynetworks", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
 POSTCONF_RESERVE = 0.4  # of the configuration's time, kept from postconf for the fallback

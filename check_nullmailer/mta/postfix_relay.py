@@ -10,8 +10,11 @@ What the real smtpd does (Postfix 3.7, checked in the lab):
   ``defer_if_permit``) refuses a foreign recipient; a list that ends without a decision
   lets the recipient through;
 - smtpd refuses to run when neither list has such a refusing item before any ``permit``
-  (``-o smtpd_relay_restrictions=permit`` alone): the master daemon still listens, but
-  every connection is closed without a greeting, so nothing is relayed.
+  (``-o smtpd_relay_restrictions=permit`` alone): "fatal: in parameter
+  smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working
+  instance of: reject_unauth_destination, ...".  The master daemon keeps the socket open
+  and throttles the service ("bad command startup -- throttling"): a client connects and
+  gets no greeting until it gives up, so nothing is relayed.
 """
 
 from __future__ import annotations
@@ -119,7 +122,8 @@ def relay_verdict(settings: dict[str, str]) -> RelayVerdict:
     if not _has_gate(relay_items, classes) and not _has_gate(rcpt_items, classes):
         fatal = (
             "smtpd exits at start (neither smtpd_relay_restrictions nor smtpd_recipient_restrictions "
-            "has reject_unauth_destination before a permit): every connection is closed without a greeting"
+            "has reject_unauth_destination before a permit): the master keeps listening, "
+            "clients get no greeting"
         )
     try:
         first = _list_verdict(_flatten(relay_items, classes), reach)

@@ -46,14 +46,11 @@ def _overrides(service: MasterService, services: list[MasterService]) -> tuple[t
     return passed.overrides if passed is not None else ()
 
 
-def _postconf(
-    tool: str, confdir: str, overrides: tuple[tuple[str, str], ...], deadline: float | None
+def _postconf_run(
+    tool: str, argv: list[str], names: list[str], deadline: float | None
 ) -> dict[str, str] | None:
-    argv = [tool, "-c", confdir, "-x"]
-    for name, value in overrides:
-        argv += ["-o", f"{name}={value}"]
     try:
-        rc, out, _ = run_command(argv + list(RELAY_PARAMS), deadline)
+        rc, out, _ = run_command([tool, *argv, *names], deadline)
     except (OSError, subprocess.SubprocessError):
         return None
     values: dict[str, str] = {}
@@ -63,11 +60,26 @@ def _postconf(
             values[key.strip()] = value.strip()
         elif line.endswith(" ="):
             values[line[:-2].strip()] = ""
-    if rc != 0 or not values:
+    return values if rc == 0 and values else None
+
+
+def _postconf(
+    tool: str, confdir: str, overrides: tuple[tuple[str, str], ...], deadline: float | None
+) -> dict[str, str] | None:
+    """The relay settings as postconf expands them with the overrides on top, with the
+    lists of the restriction classes they name."""
+    argv = ["-c", confdir, "-x"]
+    for name, value in overrides:
+        argv += ["-o", f"{name}={value}"]
+    values = _postconf_run(tool, argv, list(RELAY_PARAMS), deadline)
+    if values is None:
         return None
-    classes = values.get("smtpd_restriction_classes", "")
-    if classes.strip():  # a class's own list: expanded here from what postconf gave
-        return None
+    classes = [w for w in re.split(r"[\s,]+", values.get("smtpd_restriction_classes", "")) if w][:50]
+    if classes:
+        lists = _postconf_run(tool, argv, classes, deadline)
+        if lists is None:
+            return None
+        values.update(lists)
     return values
 
 
@@ -94,7 +106,8 @@ def service_infos(
     for service in smtpd_services(master):
         overrides = _overrides(service, master)
         settings: dict[str, str] | None = None
-        if not overrides:
+        classes = expanded.get("smtpd_restriction_classes", "").strip()
+        if not overrides and not classes:
             settings = expanded
         elif tool and runs < MAX_POSTCONF:
             runs += 1

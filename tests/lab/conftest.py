@@ -106,3 +106,12 @@ def check_nullmailer(lab):
         return run_plugin(node, "check_nullmailer", *args)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def strict_live(lab) -> dict:
+    """The strict receivers' live answers to every strict scenario, asked once a session
+    (tests/lab/strict_data.py)."""
+    from tests.lab.strict_data import ask_live
+
+    return ask_live(lab)

@@ -7,8 +7,8 @@ runs on the Postfix host.  The real smtpd is the authority: the first assertion 
 it answered (a changed package is noticed), the second asks the plugin's exposure verdict
 to predict that same answer.
 
-Answers: ``relays`` (RCPT 250), ``denied`` (454 Relay access denied), ``silent`` (the
-connection is closed without a greeting: smtpd exits at start), ``refused`` (nothing
+Answers: ``relays`` (RCPT 250), ``denied`` (454 Relay access denied), ``silent`` (no
+greeting before the client gives up: smtpd exits at start, the master throttles it), ``refused`` (nothing
 listens on that address).
 """
 
@@ -65,6 +65,17 @@ VARIANTS: dict[str, tuple[str, str, int, str, str]] = {
     "loopback-service-open": (
         ALL, f"127.0.0.1:smtp {SMTPD} -o mynetworks=0.0.0.0/0\n", 25, SERVER_V4, "refused"
     ),
+    "postscreen-hands-over-to-an-open-smtpd": (
+        ALL + "postscreen_greet_wait = 1s\n",
+        "smtp inet n - n - 1 postscreen\nsmtpd pass - - n - - smtpd\n  -o mynetworks=0.0.0.0/0\n",
+        25, SERVER_V4, "relays",
+    ),
+    "restriction-class": (
+        ALL + "smtpd_restriction_classes = wide_open\n"
+        "wide_open = permit_mynetworks, reject_unauth_destination\n",
+        f"smtp {SMTPD} -o smtpd_relay_restrictions=wide_open {OPEN}\n", 25, SERVER_V4, "relays",
+    ),
+    "compatibility-level-0": (ALL + "compatibility_level = 0\n", f"smtp {SMTPD}\n", 25, SERVER_V4, "silent"),
     "second-service-open": (
         ALL, f"smtp {SMTPD}\n2525 {SMTPD}\n  -o mynetworks=0.0.0.0/0\n", 2525, SERVER_V4, "relays"
     ),
