@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks for check_callout; prints a table (medians) and the machine it ran on.
 
-    python -m bench.run [--runs N] [--only cold,latency,senders,cpu,sender_checks]
+    python -m bench.run [--runs N] [--only cold,latency,senders,cpu,sender_checks,local]
 
 Everything runs on loopback: the bench starts its own DNS and SMTP servers (the test
 helpers in tests/support/servers.py) and, for latency, delaying TCP proxies in front of them.
@@ -15,6 +15,7 @@ Standard library plus the project and its test helpers only.
 3. senders  200 senders over 20 domains in one run vs 200 single runs
 4. cpu      user+sys CPU of one normal accepted callout (DNS + SMTP)
 5. sender_checks  check_callout with and without --client-ip, DNS 50 ms away (bench/senders.py)
+6. local    check_nullmailer --local (dma, direct delivery), DNS 50 ms away (bench/local.py)
 """
 
 from __future__ import annotations
@@ -410,6 +411,10 @@ def main() -> None:
         from bench.senders import bench_sender_checks
 
         bench_sender_checks(runs, measure, median, row)
+    if "local" in only:
+        from bench.local import bench_local
+
+        bench_local(runs, measure, median, row)
     width = max(len(r[0]) for r in ROWS)
     print(f"\n{'measurement':{width}}  {'median':48}  {'target':9}  met")
     for what, result, target, met in ROWS:

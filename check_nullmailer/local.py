@@ -41,6 +41,7 @@ class OriginReport:
     result: Any  # engine.SenderResult for the sender
     alternative: Any = None  # engine.SenderResult for postmaster@<suggested domain>
     notes: list[str] = field(default_factory=list)
+    strict: Any = None  # strict.StrictReport: the strict receivers' sender checks
 
 
 @dataclass
@@ -97,7 +98,10 @@ class LocalAudit(nagiosplugin.Resource):
     def probe(self) -> Iterator[nagiosplugin.Metric]:
         info = yield from self._mta()
         yield from self._exposure(info)
-        yield from self._origin(info)
+        egress = self._egress(info)
+        yield from self._origin(info, egress)
+        if egress is not None:
+            yield nagiosplugin.Metric("egress", egress, context="egress")
         yield from self._queue()
 
     def _mta(self) -> Iterator[nagiosplugin.Metric]:
@@ -159,9 +163,8 @@ class LocalAudit(nagiosplugin.Resource):
         ports = len({item.port for item in report.public})
         yield nagiosplugin.Metric("open_ports", ports, min=0, context="perf")
 
-    def _origin(self, info: Any) -> Iterator[nagiosplugin.Metric]:
+    def _origin(self, info: Any, egress: Any = None) -> Iterator[nagiosplugin.Metric]:
         from check_callout.address import AddressError, domain_address, parse_address
-        from check_callout.engine import run_callouts
 
         s = self.settings
         if s.origin:
@@ -199,9 +202,75 @@ class LocalAudit(nagiosplugin.Resource):
                 senders.append(domain_address(alt_domain))
             except AddressError:
                 pass
-        results = run_callouts(senders, s.callout, self.callout_deadline)
+        results, strict = self._callouts_and_checks(senders, egress, info)
         report = OriginReport(info, domain, text, results[0], results[1] if len(results) > 1 else None)
+        report.strict = strict
         yield nagiosplugin.Metric("origin", report, context="origin")
+        if strict is not None:
+            yield nagiosplugin.Metric("senders", strict, context="strict")
+
+    def _callouts_and_checks(self, senders: list[Any], egress: Any, info: Any) -> tuple[list[Any], Any]:
+        """The callouts and, beside them, the strict receivers' sender checks for the
+        origin's sender and the fix's domain (one DNS round trip more, not a sequence)."""
+        from check_callout.engine import run_callouts
+        from check_callout.kit.parallel import Unfinished, run_parallel
+        from check_nullmailer import strict as strict_checks
+
+        s = self.settings
+        until = self.callout_deadline
+        jobs: dict[str, Any] = {"callouts": lambda: run_callouts(senders, s.callout, until)}
+        report = None
+        if egress is not None:
+            plan = strict_checks.plan(egress, s.client_ips)
+            addresses = [f"{a.local}@{a.domain}" for a in senders]
+            report = strict_checks.StrictReport(egress, plan, addresses[0])
+            if len(addresses) > 1:
+                report.alt_domain = senders[1].domain
+            if not plan.blind:
+                for key, address in zip(("checks", "alt_checks"), addresses):
+                    jobs[key] = lambda a=address: strict_checks.run_checks(
+                        plan, a, s.nameserver, s.dns_port, until
+                    )
+        done = run_parallel(jobs, self.deadline, workers=len(jobs))
+        results = done["callouts"]
+        if isinstance(results, BaseException):
+            raise results
+        if report is not None:
+            for key in ("checks", "alt_checks"):
+                value = done.get(key)
+                if isinstance(value, BaseException) and not isinstance(value, Unfinished):
+                    raise value
+                if isinstance(value, Unfinished):
+                    report.plan.blind = (
+                        report.plan.blind or f"the sender checks did not finish ({_why(value)})"
+                    )
+                elif value is not None:
+                    setattr(report, key, value)
+            alt = results[1] if len(results) > 1 else None
+            strict_checks.finish(report, info.mta if info is not None else "", results[0], alt)
+        return results, report
+
+    def _egress(self, info: Any) -> Any:
+        """How the mail leaves (route, HELO name, source addresses; no traffic), read
+        within the configuration's share of the run; None when nothing is sent."""
+        from check_callout.kit.parallel import Unfinished
+        from check_nullmailer.mta.base import Sources
+        from check_nullmailer.mta.egress import Egress, read_egress
+        from check_nullmailer.mta.egress_source import Lookup, fill_sources
+
+        if info is None or info.refuses.startswith("sends nothing"):
+            return None  # no MTA, or one that sends nothing: there is no egress to describe
+        s = self.settings
+        src = Sources(self.root, s.postfix_config, s.exim_config, self.config_deadline)
+        lookup = Lookup(s.nameserver, s.dns_port, self.root, self.config_deadline)
+        egress = _within(
+            lambda: fill_sources(read_egress(info, src), s.client_ips, lookup), self.config_deadline
+        )
+        if isinstance(egress, Unfinished):
+            egress = Egress(info.mta, notes=[f"how the mail leaves was not read: {_why(egress)}"])
+        elif isinstance(egress, BaseException):
+            raise egress
+        return egress
 
     def _queue(self) -> Iterator[nagiosplugin.Metric]:
         from check_callout.kit.files import CouldNotRead

@@ -123,7 +123,10 @@ def judge_origin(report: OriginReport) -> tuple[int, str]:
         template = _fix_template(report.info)
         fix = template.format(alt=alt.sender.domain)
         if alt.decision.exim == EXIM_ACCEPT:
-            fixes.append(fix + (", MX accepts)" if not fix.endswith("(") else "MX accepts)"))
+            from check_nullmailer.strict_judge import alt_words
+
+            said = "MX accepts" + (f"; {words}" if (words := alt_words(report.strict)) else "")
+            fixes.append(fix + (f", {said})" if not fix.endswith("(") else f"{said})"))
         else:
             fixes.append(f"use a domain whose MX accepts ({alt.sender.domain} does not either)")
     if route.status == IMPLICIT:
@@ -148,6 +151,41 @@ def report_port(result: Any) -> int:
     for dialogue in result.dialogues:
         return int(dialogue.port)
     return 25
+
+
+class EgressContext(nagiosplugin.Context):
+    """How the mail leaves (route, HELO, source): said in the long output, not judged
+    here; the sender checks that need it judge it."""
+
+    def __init__(self) -> None:
+        super().__init__("egress")
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        return self.result_cls(nagiosplugin.Ok, None, metric)
+
+
+def egress_lines(egress: Any) -> list[str]:
+    """The long output's egress part: one line the MTA lab reads, then how each value
+    was found, and what could not be told."""
+    from check_nullmailer.mta.egress_source import non_public
+
+    lines = [f"egress: {egress.line()}"]
+    if egress.route_text:
+        lines.append(f"  route: {egress.route_text}")
+    if egress.helo_text:
+        lines.append(f"  HELO: {egress.helo_text}")
+    if egress.source_text:
+        lines.append(f"  source: {egress.source_text}")
+    from check_nullmailer.mta.egress import DIRECT
+
+    hidden = non_public(egress)
+    if hidden and egress.route == DIRECT and egress.source_text != "stated with --client-ip":
+        lines.append(
+            f"  note: {', '.join(hidden)} is not a public address: receivers see another one (NAT); "
+            "what needs the address they see cannot be told without --client-ip ADDR"
+        )
+    lines.extend(f"  note: {note}" for note in egress.notes)
+    return lines
 
 
 class CalloutQueueContext(nagiosplugin.Context):

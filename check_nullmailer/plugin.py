@@ -99,6 +99,13 @@ def build_parser() -> PluginArgumentParser:
     local.add_argument("--origin", metavar="DOMAIN", help="envelope sender domain (default: from the MTA)")
     local.add_argument("--sender", metavar="ADDRESS", help="sender to verify (default: postmaster@origin)")
     local.add_argument(
+        "--client-ip",
+        action="append",
+        metavar="ADDR",
+        help="the public address this host's mail leaves from, when it is behind NAT (repeat "
+        "for IPv4 and IPv6; default: the MTA's bind address or the kernel's route source)",
+    )
+    local.add_argument(
         "--queue-warning",
         type=nagios_range,
         default=QUEUE_WARNING,
@@ -138,15 +145,19 @@ def run(settings: Settings, start: float) -> None:
         from check_nullmailer.local_judge import (
             CalloutQueueContext,
             DeferredContext,
+            EgressContext,
             ExposureContext,
             OriginContext,
             QueueUnreadContext,
         )
+        from check_nullmailer.strict_judge import StrictContext
 
         resource = LocalAudit(settings, deadline)
         contexts: list[nagiosplugin.Context] = [
             ExposureContext(),
             OriginContext(),
+            EgressContext(),
+            StrictContext(),
             DeferredContext("deferred", settings.queue_warning, settings.queue_critical),
             CalloutQueueContext(),
             QueueUnreadContext(),

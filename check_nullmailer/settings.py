@@ -45,6 +45,7 @@ class Settings:
     timeout: float
     connect_timeout: float
     verbose: int
+    client_ips: tuple[str, ...] = ()  # --client-ip: the public addresses mail leaves from
 
     @property
     def local(self) -> bool:
@@ -86,6 +87,10 @@ def from_arguments(a: object) -> Settings:
     except AddressError as exc:
         raise UsageError(str(exc)) from None
     check_nameserver(a.nameserver)
+    client_ips = tuple(dict.fromkeys(a.client_ip or ()))
+    for address in client_ips:
+        if not is_ip(address):
+            raise UsageError(f"--client-ip is not an IP address: {address!r}")
     if a.root and not os.path.isdir(a.root):
         raise UsageError(f"--root is not a directory: {a.root!r}")
     if a.postfix_config and not os.path.isdir(a.postfix_config):
@@ -100,4 +105,5 @@ def from_arguments(a: object) -> Settings:
         origin=origin, sender=a.sender, queue_warning=a.queue_warning, queue_critical=a.queue_critical,
         nameserver=a.nameserver, dns_port=a.dns_port, port=a.port, helo=a.helo or default_helo(a.timeout),
         starttls=a.starttls, timeout=a.timeout, connect_timeout=a.connect_timeout, verbose=a.verbose,
+        client_ips=client_ips,
     )  # fmt: skip

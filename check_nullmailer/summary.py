@@ -27,12 +27,12 @@ class NullmailerSummary(nagiosplugin.Summary):
         picked = [r for r in results if r.state in states and r.hint]
         order = {nagiosplugin.Critical: 0, nagiosplugin.Unknown: 1, nagiosplugin.Warn: 2, nagiosplugin.Ok: 3}
         overall = max((r.state for r in results), default=nagiosplugin.Ok)
-        parts = {"origin": 0, "relay": 1}
+        parts = {"origin": 0, "strict": 1, "relay": 2}
         picked.sort(
             key=lambda r: (
                 r.state != overall,
                 order.get(r.state, 4),
-                parts.get(r.metric.context if r.metric else "", 2),
+                parts.get(r.metric.context if r.metric else "", 3),
             )
         )
         return _merge_closed([str(r.hint) for r in picked])
@@ -90,6 +90,20 @@ class NullmailerSummary(nagiosplugin.Summary):
                     lines.append("  the suggested fix, checked:")
                     alt = describe_result(value.alternative, self.verbosity, alt_notes)
                     lines.extend(f"    {line}" for line in alt)
+                    if value.strict is not None:
+                        from check_nullmailer.strict_judge import alt_lines
+
+                        lines.extend(f"    {line}" for line in alt_lines(value.strict))
+            elif metric.context == "strict":
+                from check_nullmailer.strict_judge import strict_lines
+
+                lines.extend(strict_lines(value, str(result.state), result.details[0]))
+            elif metric.context == "egress":
+                from check_nullmailer.local_judge import egress_lines
+
+                first, *rest = egress_lines(value)
+                lines.append(f"[{result.state}] {first}")
+                lines.extend(rest)
             elif metric.context == "callout_deferred" or metric.name == "deferred":
                 if metric.name == "deferred":
                     queue = result.resource.queue

@@ -203,6 +203,7 @@ ZONE = {
     "example.com": [("MX", (10, "mx.example.com"))],
     "mx.example.com": [("A", "127.0.0.1")],
     "web1.example.com": [("A", "127.0.0.2")],  # no MX; nothing listens on 127.0.0.2
+    "smtp.example.com": [("A", "192.0.2.25")],  # the null mailers' smarthost (strict receivers' SPF)
 }
 
 

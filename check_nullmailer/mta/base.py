@@ -88,6 +88,9 @@ class MTAInfo:
     # "sends nothing: <the MTA's own reason>; <the fix>" (or "sends MAIL FROM:<user@>
     # with no domain: ..."), read after the label.  The origin is then not judged.
     refuses: str = ""
+    # the settings as read (the MTA's own names, expanded), for the egress readers
+    values: dict[str, str] = field(default_factory=dict)
+    tool: str = ""  # the MTA's own tool that was asked (postconf, exim), if any
     # The SMTP servers one by one (Postfix: its master.cf services), and what of the
     # configuration could not be read ("could not read ...: why"): never judged OK.
     services: list[ServiceInfo] = field(default_factory=list)

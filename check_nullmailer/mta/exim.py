@@ -139,6 +139,7 @@ def read_config(
             if "qualify_domain" not in values:
                 raise OSError(0, sanitize((err or out).strip() or f"exit {rc}", 160))
             info.config = config or f"{os.path.basename(tool)} -bP"
+            info.tool = tool
         except (OSError, subprocess.SubprocessError) as exc:
             info.notes.append(
                 f"{os.path.basename(tool)} -bP failed ({sanitize(str(exc), 120)}); "
@@ -180,6 +181,7 @@ def read_config(
             values["qualify_domain"] = name or values["primary_hostname"]
             values["_qualify_from"] = "/etc/mailname" if name else "primary_hostname"
 
+    info.values = values
     qualify = values.get("qualify_domain", "")
     source = values.get("_qualify_from")
     if source == "/etc/mailname":

@@ -45,6 +45,16 @@ POSTFIX_PARAMS = (
     "smtpd_recipient_restrictions",
     "masquerade_domains",
     "smtpd_restriction_classes",
+    # how mail leaves (check_nullmailer.mta.egress_postfix)
+    "smtp_helo_name",
+    "relayhost",
+    "default_transport",
+    "transport_maps",
+    "sender_dependent_relayhost_maps",
+    "sender_dependent_default_transport_maps",
+    "smtp_bind_address",
+    "smtp_bind_address6",
+    "inet_protocols",
 )
 RELAY_PARAMS = ("mynetworks", "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
 POSTCONF_RESERVE = 0.4  # of the configuration's time, kept from postconf for the fallback
@@ -76,6 +86,9 @@ def _postfix_defaults(root: str, params: dict[str, str]) -> dict[str, str]:
         "myorigin": "$myhostname",
         "inet_interfaces": "all",
         "smtpd_recipient_restrictions": "",
+        "smtp_helo_name": "$myhostname",
+        "default_transport": "smtp",
+        "inet_protocols": "all",
     }
     try:
         hostname = expand_postfix(params.get("myhostname", defaults["myhostname"]), {**defaults, **params})
@@ -171,6 +184,7 @@ def _read_config(root: str, confdir: str | None, deadline: float | None, postcon
         raw = {**_postfix_defaults(root, params), **params}
     if expanded is None:
         expanded = _expand_all(raw, info)
+    info.values = {**expanded, **{f"raw:{key}": value for key, value in raw.items()}}
 
     # envelope origin
     shown = raw.get("myorigin", "$myhostname")

@@ -23,6 +23,11 @@ from .dns import HOST_RECORDS
 from .nodes import NODES
 
 RESOLV_CONF = f"nameserver {DNS_V4}\nsearch test\noptions timeout:2 attempts:2\n"
+#: Hosts that deliver straight to the recipients' MX get a default route, as a real host
+#: has: check_nullmailer --local asks the kernel which source address mail to the
+#: Internet would leave from.  The gateway answers nobody (no host has its address) and
+#: the bridge has no way out: nothing leaves the lab.
+DEFAULT_ROUTE = {"web1": ("192.0.2.1", "2001:db8::1")}
 
 
 def build_network() -> None:
@@ -44,6 +49,9 @@ def build_network() -> None:
         for a in node.v6:
             sh("ip", "-n", ns, "addr", "add", a + "/64", "dev", "eth0", "nodad")
         sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        for gateway in DEFAULT_ROUTE.get(node.name, ()):
+            family = "-6" if ":" in gateway else "-4"
+            sh("ip", "-n", ns, family, "route", "add", "default", "via", gateway, "dev", "eth0")
         etc = NETNS_ETC / ns
         write(etc / "resolv.conf", RESOLV_CONF)
         lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost"]

@@ -3,7 +3,9 @@
 
 Every case is one ordinary null-mailer configuration of one MTA.  ``real`` is what
 the real MTA sent (the domain of its ``MAIL FROM``, or ``nothing``), as seen in the
-lab; ``notes`` say what the real MTA did that its documentation does not
+lab; ``helo``, ``route`` and ``source`` how it sent it (the HELO name, the smarthost
+or direct delivery to the recipient's MX, and the client's source address, all seen
+by the sink); ``notes`` say what the real MTA did that its documentation does not
 say; ``differs`` says why the plugin's origin still differs (an expected failure).
 
 Host names: the namespace is ``web1.example.test`` unless the case says otherwise,
@@ -21,6 +23,10 @@ from mtas.kinds import SINK_HOST, SINK_PORT, msmtprc
 FQDN = "web1.example.test"
 ABSENT = "<absent>"
 NOTHING = "nothing"
+SMARTHOST = "smarthost 127.0.0.2 port 2525"  # the sink on loopback
+DIRECT = "direct"  # to dest.test's MX, by the default route
+LOOPBACK = "127.0.0.1"  # the kernel's source toward 127.0.0.2
+HOST_ADDRESS = "192.0.2.30"  # the namespace's address on its link to the world
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,17 @@ class Case:
     knobs: tuple[tuple[str, str | None], ...] = ()
     extra: tuple[tuple[str, str | None], ...] = ()  # more files (None removes)
     fqdn: str = FQDN  # what `hostname --fqdn` said when the package was configured
+    helo: str = ""  # the HELO name the MTA sent ("": FQDN, or msmtp's "localhost")
+    route: str = SMARTHOST
+    source: str = LOOPBACK
     differs: str = ""  # why the plugin's origin differs today
+    egress_differs: str = ""  # why the plugin's egress differs today
     notes: str = field(default="", compare=False)
+
+    @property
+    def sent_helo(self) -> str:
+        """The HELO name the MTA sent: msmtp greets with localhost unless ``domain`` is set."""
+        return self.helo or ("localhost" if self.mta == "msmtp" else FQDN)
 
     @property
     def id(self) -> str:
@@ -72,6 +87,7 @@ CASES: list[Case] = [
         "postfix",
         "short-host-hosts",
         "web1.localdomain",
+        helo="web1.localdomain",
         **SHORT,
         knobs=knobs(myhostname=None, myorigin=None),
     ),
@@ -79,6 +95,7 @@ CASES: list[Case] = [
         "postfix",
         "short-host-bare",
         "web1.localdomain",
+        helo="web1.localdomain",
         **SHORT,
         hosts=False,
         knobs=knobs(myhostname=None, myorigin=None),
@@ -98,6 +115,23 @@ CASES: list[Case] = [
         "nothing",
         knobs=knobs(authorized_submit_users="root"),
         differs="authorized_submit_users = root refuses www-data ('not allowed to submit mail'); the plugin cannot know which local user submits, so it reports myorigin",
+    ),
+    Case(
+        "postfix",
+        "smtp-helo-name",
+        "web1.example.test",
+        helo="helo.example.test",
+        knobs=knobs(smtp_helo_name="helo.example.test"),
+    ),  # fmt: skip
+    Case(
+        "postfix",
+        "bind-address",
+        "web1.example.test",
+        source="127.0.0.3",
+        knobs=knobs(smtp_bind_address="127.0.0.3"),
+    ),  # fmt: skip
+    Case(
+        "postfix", "direct", "web1.example.test", route=DIRECT, source=HOST_ADDRESS, knobs=knobs(relayhost="")
     ),
     # -- Exim 4 ----------------------------------------------------------------------------
     Case("exim", "as-installed", "web1.example.test"),
@@ -127,6 +161,7 @@ CASES: list[Case] = [
         "exim",
         "short-host-bare",
         "(empty domain)",
+        helo="web1",
         **SHORT,
         hosts=False,
         mailname=ABSENT,
@@ -161,6 +196,21 @@ CASES: list[Case] = [
         notes="dc_eximconfig_configtype='local' sends nothing off the host",
     ),
     Case("exim", "leftovers", "web1.example.test", extra=POSTFIX_LEFTOVER + SSMTP_LEFTOVER),
+    Case(
+        "exim",
+        "internet-direct",
+        "web1.example.test",
+        route=DIRECT,
+        source=HOST_ADDRESS,
+        knobs=knobs(dc_eximconfig_configtype="internet", dc_smarthost=""),
+    ),  # fmt: skip
+    Case(
+        "exim",
+        "helo-data-macro",
+        "web1.example.test",
+        helo="helo.example.test",
+        extra=(("/etc/exim4/exim4.conf.localmacros", "REMOTE_SMTP_HELO_DATA = helo.example.test\n"),),
+    ),  # fmt: skip
     # -- nullmailer ------------------------------------------------------------------------
     Case("nullmailer", "as-installed", "web1.example.test"),
     Case("nullmailer", "allmailfrom", "example.test", knobs=knobs(allmailfrom="www@example.test")),
@@ -176,6 +226,7 @@ CASES: list[Case] = [
         "nullmailer",
         "mailname-absent",
         "defaulthost.example.test",
+        helo="me",
         mailname=ABSENT,
         notes="without /etc/mailname Debian's nullmailer uses the literal 'defaulthost' + defaultdomain",
     ),
@@ -183,6 +234,7 @@ CASES: list[Case] = [
         "nullmailer",
         "short-host-defaultdomain",
         "web1.example.test",
+        helo="web1",
         **SHORT,
         knobs=knobs(defaultdomain="example.test"),
     ),
@@ -190,6 +242,7 @@ CASES: list[Case] = [
         "nullmailer",
         "short-host-bare",
         "defaulthost",
+        helo="me",
         **SHORT,
         hosts=False,
         mailname=ABSENT,
@@ -209,13 +262,26 @@ CASES: list[Case] = [
         extra=SSMTP_LEFTOVER + EXIM_LEFTOVER,
         notes="/usr/sbin/sendmail is nullmailer's; Exim's update-exim4.conf.conf is a leftover",
     ),
+    Case(
+        "nullmailer",
+        "helohost",
+        "web1.example.test",
+        helo="helo.example.test",
+        knobs=knobs(helohost="helo.example.test"),
+    ),  # fmt: skip
     # -- ssmtp -----------------------------------------------------------------------------
     Case("ssmtp", "as-installed", "web1.example.test"),
     Case("ssmtp", "rewritedomain", "example.test", knobs=knobs(rewriteDomain="example.test")),
-    Case("ssmtp", "hostname-other", "other.example.test", knobs=knobs(hostname="other.example.test")),
+    Case(
+        "ssmtp",
+        "hostname-other",
+        "other.example.test",
+        helo="other.example.test",
+        knobs=knobs(hostname="other.example.test"),
+    ),
     Case("ssmtp", "no-hostname", "web1.example.test", knobs=knobs(hostname=None)),
-    Case("ssmtp", "short-host-no-hostname", "web1", **SHORT, knobs=knobs(hostname=None)),
-    Case("ssmtp", "short-host-bare", "web1", **SHORT, hosts=False, knobs=knobs(hostname=None)),
+    Case("ssmtp", "short-host-no-hostname", "web1", helo="web1", **SHORT, knobs=knobs(hostname=None)),
+    Case("ssmtp", "short-host-bare", "web1", helo="web1", **SHORT, hosts=False, knobs=knobs(hostname=None)),
     Case(
         "ssmtp",
         "no-config",
@@ -231,7 +297,12 @@ CASES: list[Case] = [
         "nothing",
         notes="msmtp-mta as installed has no /etc/msmtprc and sends nothing",
     ),
-    Case("msmtp", "from", "example.test", knobs=knobs(msmtprc=msmtprc("from www@example.test"))),
+    Case(
+        "msmtp",
+        "from",
+        "example.test",
+        knobs=knobs(msmtprc=msmtprc("from www@example.test")),
+    ),
     Case(
         "msmtp",
         "no-from",
@@ -245,7 +316,12 @@ CASES: list[Case] = [
         "example.test",
         knobs=knobs(msmtprc=msmtprc("auto_from on", "maildomain example.test")),
     ),
-    Case("msmtp", "from-percent-H", "web1.example.test", knobs=knobs(msmtprc=msmtprc("from %U@%H"))),
+    Case(
+        "msmtp",
+        "from-percent-H",
+        "web1.example.test",
+        knobs=knobs(msmtprc=msmtprc("from %U@%H")),
+    ),
     Case(
         "msmtp",
         "from-percent-C-short",
@@ -276,6 +352,20 @@ CASES: list[Case] = [
         knobs=knobs(msmtprc=msmtprc("from www@example.test")),
         extra=SSMTP_LEFTOVER + NULLMAILER_LEFTOVER,
     ),
+    Case(
+        "msmtp",
+        "domain",
+        "example.test",
+        helo="helo.example.test",
+        knobs=knobs(msmtprc=msmtprc("from www@example.test", "domain helo.example.test")),
+    ),  # fmt: skip
+    Case(
+        "msmtp",
+        "source-ip",
+        "example.test",
+        source="127.0.0.3",
+        knobs=knobs(msmtprc=msmtprc("from www@example.test", "source_ip 127.0.0.3")),
+    ),  # fmt: skip
     # -- msmtp account chains: msmtprc read as msmtp reads it -------------------------------
     Case(
         "msmtp",
@@ -412,9 +502,22 @@ CASES: list[Case] = [
     Case("dma", "masquerade-domain", "example.test", knobs=knobs(MASQUERADE="example.test")),
     Case("dma", "masquerade-user-at", "example.test", knobs=knobs(MASQUERADE="www@example.test")),
     Case("dma", "mailname-absent", "web1.example.test", mailname=ABSENT),
-    Case("dma", "no-mailname-setting-short", "web1", **SHORT, knobs=knobs(MAILNAME=None)),
-    Case("dma", "mailname-literal", "literal.example.test", knobs=knobs(MAILNAME="literal.example.test")),
-    Case("dma", "no-smarthost-direct", "web1.example.test", knobs=knobs(SMARTHOST=None)),
+    Case("dma", "no-mailname-setting-short", "web1", helo="web1", **SHORT, knobs=knobs(MAILNAME=None)),
+    Case(
+        "dma",
+        "mailname-literal",
+        "literal.example.test",
+        helo="literal.example.test",
+        knobs=knobs(MAILNAME="literal.example.test"),
+    ),
+    Case(
+        "dma",
+        "no-smarthost-direct",
+        "web1.example.test",
+        route=DIRECT,
+        source=HOST_ADDRESS,
+        knobs=knobs(SMARTHOST=None),
+    ),
     Case("dma", "leftovers", "web1.example.test", extra=POSTFIX_LEFTOVER + EXIM_LEFTOVER),
     # -- OpenSMTPD -------------------------------------------------------------------------
     Case("opensmtpd", "as-installed-relay-host", "web1.example.test"),
@@ -434,4 +537,33 @@ CASES: list[Case] = [
         notes="without /etc/mailname OpenSMTPD uses the canonical name (web1.example.test from /etc/hosts)",
     ),
     Case("opensmtpd", "leftovers", "web1.example.test", extra=NULLMAILER_LEFTOVER + EXIM_LEFTOVER),
+    Case(
+        "opensmtpd",
+        "mailname-other",
+        "mail.example.test",
+        helo="mail.example.test",
+        mailname="mail.example.test",
+    ),
+    Case(
+        "opensmtpd",
+        "helo",
+        "web1.example.test",
+        helo="helo.example.test",
+        knobs=knobs(relay='action "relay" relay host smtp://127.0.0.2:2525 helo helo.example.test'),
+    ),  # fmt: skip
+    Case(
+        "opensmtpd",
+        "src",
+        "web1.example.test",
+        source="127.0.0.3",
+        knobs=knobs(relay='action "relay" relay host smtp://127.0.0.2:2525 src 127.0.0.3'),
+    ),  # fmt: skip
+    Case(
+        "opensmtpd",
+        "direct",
+        "web1.example.test",
+        route=DIRECT,
+        source=HOST_ADDRESS,
+        knobs=knobs(relay='action "relay" relay'),
+    ),  # fmt: skip
 ]

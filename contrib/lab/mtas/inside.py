@@ -33,6 +33,13 @@ HERE = Path(__file__).resolve().parent
 CLEAN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 STEP_TIMEOUT = 20.0
 MESSAGE = "To: someone@dest.test\nSubject: origin test\n\nhello\n"
+# The namespace's one link to the "world": a veth whose other end lives in a second
+# network namespace, where the recipients' MX (the sink, 198.51.100.25) answers.
+# Mail delivered straight to dest.test leaves by the default route, from HOST_ADDRESS,
+# as on a real host; the smarthost stays on loopback (127.0.0.2).
+HOST_ADDRESS = "192.0.2.30"
+GATEWAY = "192.0.2.1"
+MX_ADDRESS = "198.51.100.25"
 
 
 def sh(
@@ -86,6 +93,25 @@ def lay_files(files: dict[str, str | None], modes: dict[str, list[str]]) -> None
         if os.path.lexists(path):
             shutil.chown(path, *owner.split(":"))
             os.chmod(path, int(mode, 8))
+
+
+def make_world() -> None:
+    """The veth to the world namespace and the default route (see HOST_ADDRESS)."""
+    steps = [
+        ["ip", "netns", "add", "world"],
+        ["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", "world"],
+        ["ip", "addr", "add", f"{HOST_ADDRESS}/24", "dev", "eth0"],
+        ["ip", "link", "set", "eth0", "up"],
+        ["ip", "route", "add", "default", "via", GATEWAY],
+        ["ip", "-n", "world", "addr", "add", f"{GATEWAY}/24", "dev", "peer0"],
+        ["ip", "-n", "world", "addr", "add", f"{MX_ADDRESS}/32", "dev", "peer0"],
+        ["ip", "-n", "world", "link", "set", "peer0", "up"],
+        ["ip", "-n", "world", "link", "set", "lo", "up"],
+    ]
+    for argv in steps:
+        done = sh(argv)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv)}: {done.stderr.strip()}")
 
 
 def run_steps(steps: list[list[str]], log: list[str]) -> None:
@@ -233,10 +259,13 @@ def main(spec_path: str) -> None:
     lay_files(spec["files"], spec["modes"])
     sinklog = scratch / "sink.jsonl"
     defer = ["defer"] if spec.get("queue") else []
-    sink = subprocess.Popen([sys.executable, str(HERE / "sink.py"), str(sinklog), *defer],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-    assert sink.stdout is not None
-    sink.stdout.readline()  # "ready"
+    make_world()
+    world = ["ip", "netns", "exec", "world"]
+    for prefix, mode in (([], []), (world, ["world"])):
+        sink = subprocess.Popen([*prefix, sys.executable, str(HERE / "sink.py"), str(sinklog), *defer, *mode],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        assert sink.stdout is not None
+        sink.stdout.readline()  # "ready"
     run_steps(spec["prepare"], log)
     runner_log = scratch / "runner.log"
     runners = []

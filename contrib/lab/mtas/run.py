@@ -26,7 +26,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mtas.cases import ABSENT, CASES, Case  # noqa: E402
+from mtas.cases import ABSENT, CASES, DIRECT, Case  # noqa: E402
 from mtas.kinds import BUILDERS, PREFIX  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +46,8 @@ class Outcome:
     mail_from: str  # the whole address, or the MTA's own error when nothing was sent
     plugin: dict[str, str] = field(default_factory=dict)  # "--mta NAME"/"auto" -> origin
     plugin_text: dict[str, str] = field(default_factory=dict)  # the plugin's first lines
+    egress: tuple[str, str, str] = ("", "", "")  # what the sink saw: route, HELO, source
+    plugin_egress: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
     seconds: float = 0.0
     raw: dict = field(default_factory=dict)  # type: ignore[type-arg]
 
@@ -114,6 +116,27 @@ def plugin_origin(out: str) -> str:
     return "unknown"
 
 
+_EGRESS_LINE = re.compile(r"^\[\w+\] egress: (.*), HELO (\S+), from (.*)$", re.MULTILINE)
+
+
+def plugin_egress(out: str) -> tuple[str, str, tuple[str, ...]]:
+    """The route, HELO name and source addresses the plugin said (its egress line)."""
+    m = _EGRESS_LINE.search(out)
+    if not m:
+        return ("", "", ())
+    route = DIRECT if m.group(1).startswith("direct") else m.group(1)
+    return (route, m.group(2), tuple(m.group(3).split(", ")))
+
+
+def live_egress(record: dict) -> tuple[str, str, str]:  # type: ignore[type-arg]
+    """Route, HELO and source address of what the sink recorded."""
+    if record.get("port") == 25:
+        route = DIRECT
+    else:
+        route = f"smarthost {record.get('server')} port {record.get('port')}"
+    return (route, str(record.get("helo", "")), str(record.get("peer", "")))
+
+
 def run_spec(name: str, spec: dict) -> tuple[dict, float]:  # type: ignore[type-arg]
     """Run one spec in its own throwaway namespaces; what it recorded, and the seconds."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
@@ -142,14 +165,17 @@ def run_case(case: Case, python: str) -> Outcome:
         address = sent[0]["mail_from"]
         real = address.rpartition("@")[2].lower() if "@" in address else "(no domain)"
         real = real or "(empty domain)"
+        egress = live_egress(sent[0])
     else:
         address = (raw.get("submit", {}).get("out") or raw.get("runner") or raw.get("mta_log")
                    or "\n".join(raw.get("log", [])[-1:]) or raw.get("error") or "")  # fmt: skip
         real = NOTHING
-    outcome = Outcome(case, real, address.strip(), raw=raw, seconds=round(seconds, 2))
+        egress = ("", "", "")
+    outcome = Outcome(case, real, address.strip(), raw=raw, seconds=round(seconds, 2), egress=egress)
     for name, result in (raw.get("plugin") or {}).items():
         key = "auto" if name == "auto" else "mta"
         outcome.plugin[key] = plugin_origin(result["out"])
+        outcome.plugin_egress[key] = plugin_egress(result["out"])
         outcome.plugin_text[key] = "\n".join(result["out"].splitlines()[:2])
     return outcome
 
@@ -174,6 +200,12 @@ def main() -> None:
         flag = "" if out.real == out.plugin.get("mta") == out.plugin.get("auto") else "  <-- differs"
         print(f"{out.case.id:38} real {out.real:22} --mta {out.plugin.get('mta', '?'):22} "
               f"auto {out.plugin.get('auto', '?'):22} {out.seconds:5.1f}s{flag}")  # fmt: skip
+        if out.real != NOTHING:
+            route, helo, source = out.egress
+            said = out.plugin_egress.get("mta", ("", "", ()))
+            flag = "" if (said[0], said[1]) == (route, helo) and source in said[2] else "  <-- differs"
+            print(f"    sent: {route}, HELO {helo}, from {source}; plugin: {said[0]}, HELO {said[1]}, "
+                  f"from {', '.join(said[2])}{flag}")  # fmt: skip
         if out.real == NOTHING or args.raw:
             print(f"    MTA said: {out.mail_from[-300:]!r}")
         if args.raw:

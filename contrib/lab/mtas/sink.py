@@ -3,10 +3,15 @@
 Run inside an MTA's namespace as ``python3 sink.py LOG``.  It answers SMTP on
 127.0.0.1 and 127.0.0.2 port 2525 (Exim refuses a smarthost on the address it
 counts as its own host, so both are offered) and appends one JSON line per
-``MAIL FROM`` to LOG.  It also answers every DNS query on 127.0.0.1:53 with
-NXDOMAIN, so resolver lookups inside the namespace end at once and never leave it,
-except the recipients' domain ``dest.test``, whose address is the sink's 127.0.0.2
-(port 25 there): an MTA that delivers straight to the recipient is captured too.
+``MAIL FROM`` to LOG: the sender, the HELO name, the client's source address, and the
+address and port it connected to.  It also answers every DNS query on 127.0.0.1:53
+with NXDOMAIN, so resolver lookups inside the namespace end at once and never leave
+it, except the recipients' domain ``dest.test`` (MX ``dest.test``, A 198.51.100.25).
+
+``python3 sink.py LOG world`` is the recipients' MX: run in the namespace's "world"
+(a second network namespace behind the MTA's only link, see ``inside.py``), it
+answers on 198.51.100.25 port 25, so an MTA that delivers straight to the recipient
+goes out by its default route, from the address a real host would use.
 
 With ``python3 sink.py LOG defer`` it answers every ``RCPT`` with
 ``451 Could not complete sender verify callout``, as an Exim receiver that could not
@@ -26,7 +31,7 @@ import threading
 
 SMTP_ADDRESSES = ("127.0.0.1", "127.0.0.2")
 SMTP_PORT = 2525
-DIRECT = ("127.0.0.2", 25)  # where an MTA delivering straight to dest.test connects
+DIRECT = ("198.51.100.25", 25)  # dest.test's MX, in the world namespace
 RECIPIENT_DOMAIN = b"\x04dest\x04test"
 DNS_ADDRESS = ("127.0.0.1", 53)
 MAX_LINE = 4096
@@ -39,6 +44,13 @@ class SMTPHandler(socketserver.StreamRequestHandler):
 
     def reply(self, line: str) -> None:
         self.wfile.write(line.encode() + b"\r\n")
+
+    def record(self, sender: str, helo: str) -> dict[str, object]:
+        """What the MTA sent and from where: the client's source address, and the address
+        and port it connected to (the smarthost's 2525, or port 25 for direct delivery)."""
+        here = self.connection.getsockname()
+        return {"mail_from": sender, "helo": helo, "peer": self.client_address[0],
+                "server": here[0], "port": here[1]}  # fmt: skip
 
     def handle(self) -> None:
         log: str = self.server.log  # type: ignore[attr-defined]
@@ -57,7 +69,7 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 sender = line[10:].strip() if line.upper().startswith("MAIL FROM:") else line
                 sender = sender.split(">", 1)[0].lstrip("<") if sender.startswith("<") else sender.split()[0]
                 with self.server.lock, open(log, "a") as out:  # type: ignore[attr-defined]
-                    out.write(json.dumps({"mail_from": sender, "helo": helo}) + "\n")
+                    out.write(json.dumps(self.record(sender, helo)) + "\n")
                 self.reply("250 ok")
             elif verb == "RCPT" and self.server.defer:  # type: ignore[attr-defined]
                 self.reply(DEFER_REPLY)
@@ -81,8 +93,8 @@ class SMTPServer(socketserver.ThreadingTCPServer):
 
 
 def answer(query: bytes) -> bytes:
-    """NXDOMAIN for every name but the recipients' domain, whose MX and A record are the sink
-    (so an MTA that delivers straight to the recipient's domain is seen too)."""
+    """NXDOMAIN for every name but the recipients' domain, whose MX and A record are the
+    world's sink (so an MTA that delivers straight to the recipient's domain is seen too)."""
     if len(query) < 12:
         return b""
     end = 12
@@ -92,7 +104,7 @@ def answer(query: bytes) -> bytes:
     name, qtype = question[:-5].lower(), question[-4:-2]
     head = query[:2] + (0x8000 | (query[2] & 0x79) << 8 | 0x80).to_bytes(2, "big")
     if name == RECIPIENT_DOMAIN and qtype == b"\0\1":
-        record = b"\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4" + socket.inet_aton(SMTP_ADDRESSES[1])
+        record = b"\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4" + socket.inet_aton(DIRECT[0])
         return head + b"\0\1\0\1\0\0\0\0" + question + record
     if name == RECIPIENT_DOMAIN and qtype == b"\0\x0f":  # MX 10 dest.test (OpenSMTPD wants one)
         record = b"\xc0\x0c\0\x0f\0\1\0\0\0\x3c\0\4\0\x0a\xc0\x0c"
@@ -113,19 +125,21 @@ def serve_dns() -> None:
             sock.sendto(reply, peer)
 
 
-def main(log: str, defer: bool = False) -> None:
+def main(log: str, defer: bool = False, world: bool = False) -> None:
     servers = []
-    for address in [(a, SMTP_PORT) for a in SMTP_ADDRESSES] + [DIRECT]:
+    addresses = [DIRECT] if world else [(a, SMTP_PORT) for a in SMTP_ADDRESSES]
+    for address in addresses:
         server = SMTPServer(address, SMTPHandler)
         server.log = log  # type: ignore[attr-defined]
         server.lock = threading.Lock()  # type: ignore[attr-defined]
         server.defer = defer  # type: ignore[attr-defined]
         servers.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    threading.Thread(target=serve_dns, daemon=True).start()
+    if not world:
+        threading.Thread(target=serve_dns, daemon=True).start()
     print("ready", flush=True)
     threading.Event().wait()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2:] == ["defer"])
+    main(sys.argv[1], "defer" in sys.argv[2:], "world" in sys.argv[2:])
