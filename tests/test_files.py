@@ -5,13 +5,19 @@ to be read whole is a CouldNotRead, within its time, never a hang and never a cu
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from check_callout.kit.files import MAX_WAIT, CouldNotRead, read_bytes, read_text
 from tests.support import hung_mount
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_regular_file_whole(tmp_path):
@@ -80,14 +86,30 @@ def test_an_exhausted_deadline_reads_nothing(tmp_path):
         read_text(str(path), deadline=time.monotonic() - 1)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
-def test_denied(tmp_path):
+DENIED = """
+import sys
+from check_callout.kit.files import CouldNotRead, read_text
+try:
+    read_text(sys.argv[1])
+except CouldNotRead as exc:
+    print(exc.denied, exc.missing, exc.why)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to drop to nobody")
+def test_denied_is_its_own_kind(tmp_path):
+    """As an unprivileged user (nobody, through setpriv): a file closed to it is
+    ``denied`` (the fix is a grant), not missing."""
+    tmp_path.chmod(0o755)
     path = tmp_path / "closed"
     path.write_text("x")
-    path.chmod(0)
-    with pytest.raises(CouldNotRead) as caught:
-        read_text(str(path))
-    assert caught.value.denied
+    path.chmod(0o600)
+    nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    done = subprocess.run(
+        [*nobody, sys.executable, "-c", DENIED, str(path)],
+        capture_output=True, text=True, timeout=30, cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    assert done.stdout.strip() == "True False Permission denied", done.stdout + done.stderr
 
 
 @pytest.mark.skipif(not hung_mount.available(), reason="needs root and /dev/fuse")

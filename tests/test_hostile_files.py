@@ -230,8 +230,18 @@ def _msmtp(root):
     return msmtp.read_config(str(root))
 
 
+def _exim_debian(root):
+    from check_nullmailer.mta import exim
+
+    conf = "dc_eximconfig_configtype='satellite'\ndc_relay_nets='10.1.0.0/16'\n"
+    write(root, "/etc/exim4/update-exim4.conf.conf", conf)
+    info = exim.read_config(str(root))
+    assert info.relay == "networks"  # the part that was read keeps its verdict
+    return info
+
+
 @pytest.mark.parametrize(
-    "reader", [_dma, _nullmailer_debian, _opensmtpd, _msmtp], ids=lambda r: r.__name__[1:]
+    "reader", [_dma, _nullmailer_debian, _opensmtpd, _msmtp, _exim_debian], ids=lambda r: r.__name__[1:]
 )
 def test_a_mailname_fifo_is_not_taken_for_absent(tmp_path, reader):
     """Each of these MTAs reads /etc/mailname; when it is a FIFO the check used to fall

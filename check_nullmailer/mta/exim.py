@@ -16,7 +16,6 @@ from check_nullmailer.host import (
     is_foreign_root,
     is_loopback_word,
     local_hostname,
-    mailname,
     network_reach,
     read_text,
     run_command,
@@ -32,6 +31,7 @@ from check_nullmailer.mta.base import (
     QueueReport,
     QueueUnavailable,
     Sources,
+    optional_word,
 )
 from check_nullmailer.mta.exim_debian import debian_refusal, read_debian_conf
 from check_nullmailer.mta.exim_queue import read_queue
@@ -177,9 +177,12 @@ def read_config(
         host, _ = local_hostname(root)
         values.setdefault("primary_hostname", host)
         if "qualify_domain" not in values:
-            name = mailname(root) if debian else None
+            try:
+                name = optional_word(info, under(root, "/etc/mailname")) if debian else None
+            except OSError:  # named; the generated configuration reads it: origin unknown
+                name, values["_qualify_from"] = None, "unread"
             values["qualify_domain"] = name or values["primary_hostname"]
-            values["_qualify_from"] = "/etc/mailname" if name else "primary_hostname"
+            values.setdefault("_qualify_from", "/etc/mailname" if name else "primary_hostname")
 
     info.values = values
     qualify = values.get("qualify_domain", "")
@@ -194,7 +197,10 @@ def read_config(
     if debian.get("dc_hide_mailname", "").lower() == "true" and debian.get("dc_readhost"):
         info.origin = debian["dc_readhost"].rstrip(".").lower()
         info.origin_text += f", rewritten to dc_readhost = {info.origin} (dc_hide_mailname)"
-    info.refuses = debian_refusal(root, debian, values)
+    if source == "unread":  # /etc/mailname there but not read whole: the rest is still judged
+        info.origin, info.origin_text = None, ""
+    else:
+        info.refuses = debian_refusal(root, debian, values)
 
     interfaces = values.get("local_interfaces", "<; ::0 ; 0.0.0.0")
     items = _exim_list(interfaces)

@@ -33,14 +33,7 @@ WORKERS = 8
 CANNOT_TELL = " while its lookup fails (cannot tell)"
 
 #: (scenario, receiver or "state") -> what the live receiver does that the prediction misses
-KNOWN_WRONG = {
-    ("spf-timeout", "postfix:strict"): "the include's DNS server never answers: every sender check of "
-    "check_callout ends 'cannot tell - no answer before the check's time ran out' at -t (even HELO "
-    "syntax), so it predicts 450 'Helo command rejected: Host not found'; policyd-spf accepts (250) after "
-    "about 25 s",
-    ("spf-timeout", "exim:strict"): "as above: predicted 451 'Temporary DNS error (verify = helo)'; Exim "
-    "defers for the SPF temperror: 451 'Temporary DNS error while checking SPF record. Try again later.'",
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}
 
 
 def known_wrong(scenario_id: str, what: str) -> list:
