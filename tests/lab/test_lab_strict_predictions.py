@@ -13,8 +13,8 @@ A prediction check_callout marks "cannot tell" must still name the live code and
 The first line must carry the state the deciding receiver (exim:strict) gives and, for
 a refusal, its reply code.
 
-``KNOWN_WRONG`` lists the cells where the prediction may differ from the live receiver
-(xfail, not strict: they depend on the machine's load, see there).
+``KNOWN_WRONG`` lists the cells where the prediction differs from the live receiver
+(strict xfail: fixing one makes its test fail until it is taken off the list).
 """
 
 from __future__ import annotations
@@ -32,21 +32,13 @@ DNS = "192.0.2.53"
 WORKERS = 8
 CANNOT_TELL = " while its lookup fails (cannot tell)"
 
-#: (scenario, receiver or "state") -> what the live receiver does that the prediction
-#: sometimes misses (not strict: these cells pass on an idle machine)
-KNOWN_WRONG = {
-    ("spf-timeout", "postfix:strict"): "the include's DNS server never answers: the sender checks take "
-    "the whole -t (38.9 s of -t 40 on an idle machine, then right: 451 / 250); on a loaded one they miss "
-    "the deadline and every check says 'cannot tell - no answer before the check's time ran out' (even "
-    "HELO syntax), predicting 450 'Helo command rejected: Host not found' where policyd-spf accepts",
-    ("spf-timeout", "exim:strict"): "as above: then predicted 451 'Temporary DNS error (verify = helo)', "
-    "where Exim answers 451 'Temporary DNS error while checking SPF record. Try again later.'",
-}
+#: (scenario, receiver or "state") -> what the live receiver does that the prediction misses
+KNOWN_WRONG: dict[tuple[str, str], str] = {}
 
 
 def known_wrong(scenario_id: str, what: str) -> list:
     reason = KNOWN_WRONG.get((scenario_id, what))
-    return [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+    return [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
 
 
 def normal(text: str) -> str:
