@@ -56,6 +56,10 @@ def test_continuation_lines_and_comments_inside_an_entry():
         ("-o { smtpd_relay_restrictions = permit_mynetworks, reject }", (
             ("smtpd_relay_restrictions", "permit_mynetworks, reject"),)),
         ("-o smtpd_relay_restrictions=", (("smtpd_relay_restrictions", ""),)),
+        ("-o { smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:9 }, reject }"
+         " -o mynetworks=0.0.0.0/0", (
+            ("smtpd_recipient_restrictions", "check_policy_service { inet:127.0.0.1:9 }, reject"),
+            ("mynetworks", "0.0.0.0/0"))),
         ("-v -o syslog_name=postfix/submission -o x", (("syslog_name", "postfix/submission"),)),
     ],
 )  # fmt: skip

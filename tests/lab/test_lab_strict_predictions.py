@@ -128,3 +128,33 @@ def test_state_and_first_line(predicted, strict_live, scenario):
     exim = strict_live[(scenario.id, "exim:strict")]
     if exim["code"] // 100 != 2:
         assert str(exim["code"]) in run.first_line, str(run)
+
+
+#: the words of the check that decides exim:strict's refusal, as the first line names it
+FAILING_CHECK = {
+    "spf-fail": "SPF",
+    "spf-long": "SPF",
+    "spf-servfail": "SPF",
+    "spf-timeout": "SPF",
+    "story": "SPF",
+    "bounce-helo-spf-fail": "SPF",
+    "helo-short": "HELO",
+    "helo-localhost": "HELO",
+    "helo-no-address": "HELO",
+    "helo-other-host": "HELO",
+    "helo-underscore": "HELO",
+    "ptr-missing": "PTR",
+    "ptr-not-confirmed": "PTR",
+    "ptr-loop": "PTR",
+}
+
+
+@pytest.mark.parametrize(
+    "scenario_id",
+    [pytest.param(sid, marks=known_wrong(sid, "exim:strict")) for sid in FAILING_CHECK],
+)
+def test_first_line_names_the_failing_check(predicted, strict_live, scenario_id):
+    run = predicted[scenario_id]
+    assert strict_live[(scenario_id, "exim:strict")]["code"] // 100 != 2
+    summary = run.first_line.split(" - ", 1)[1].split(";")[0]
+    assert FAILING_CHECK[scenario_id] in summary, str(run)
