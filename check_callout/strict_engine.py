@@ -47,7 +47,7 @@ def run_with_sender_checks(
     # answers is said as such rather than as the run's timeout
     checks_deadline = deadline - min(0.5, 0.2 * max(0.0, deadline - time.monotonic()))
     # each sender's checks end before the wait for them does: their results are whole
-    own_deadline = checks_deadline - min(0.25, 0.1 * max(0.0, checks_deadline - time.monotonic()))
+    own_deadline = checks_deadline - min(0.5, 0.1 * max(0.0, checks_deadline - time.monotonic()))
     jobs = {
         str(addr): (
             lambda addr=addr: run_sender_checks(

@@ -87,10 +87,11 @@ def from_arguments(a: object) -> Settings:
     except AddressError as exc:
         raise UsageError(str(exc)) from None
     check_nameserver(a.nameserver)
-    client_ips = tuple(dict.fromkeys(a.client_ip or ()))
-    for address in client_ips:
-        if not is_ip(address):
-            raise UsageError(f"--client-ip is not an IP address: {address!r}")
+    # as check_callout's --client-ip: the address receivers see, without a scope
+    client_ips = tuple(dict.fromkeys(c.strip() for c in a.client_ip or ()))
+    bad = [c for c in client_ips if not is_ip(c) or "%" in c]
+    if bad:
+        raise UsageError(f"--client-ip {bad[0][:60]!r} is not an IP address")
     if a.root and not os.path.isdir(a.root):
         raise UsageError(f"--root is not a directory: {a.root!r}")
     if a.postfix_config and not os.path.isdir(a.postfix_config):

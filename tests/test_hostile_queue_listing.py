@@ -218,3 +218,24 @@ def test_a_million_exim_messages_are_streamed_and_capped(tmp_path, receiver):
     assert "reading stopped after 100000 messages (at least that many)" in run.stdout, run
     assert "reasons read for the 200 oldest of at least 100000 messages only" in run.stdout, run
     assert run.maxrss_kb < 100 * 1024, f"peak RSS {run.maxrss_kb} KiB"
+
+
+def test_an_endless_exim_message_log_is_read_in_part(tmp_path, receiver):
+    """exim -Mvl of a message deferred a million times: the log is streamed and read up to
+    its first 10000 lines (before: read whole, about 200 MB for each message)."""
+    line = MSGLOG.strip().replace('"', '\\"')
+    script = (
+        "#!/bin/sh\n"
+        'for arg in "$@"; do\n'
+        '  if [ "$arg" = -Mvl ]; then\n'
+        f"    exec awk 'BEGIN {{ for (i = 0; i < 1000000; i++) print \"{line}\" }}'\n"
+        "  fi\n"
+        '  if [ "$arg" = -bp ]; then break; fi\n'
+        '  if [ "$arg" = -bP ]; then exit 1; fi\n'
+        "done\n"
+        f"printf '%s' '{exim_bp_text()}'\n"
+    )
+    run = exim_run(tmp_path, receiver, script, timeout=20)
+    assert run.code == 2, run
+    assert "4 queued messages deferred by sender verify callouts" in run.stdout.split("\n", 1)[0], run
+    assert run.maxrss_kb < 100 * 1024, f"peak RSS {run.maxrss_kb} KiB"

@@ -9,6 +9,7 @@ WARNING); a spool read only up to the cap gives lower bounds ("at least").
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from check_nullmailer.local import QueueUnread
 from check_nullmailer.local_judge import QueueUnreadContext
 from check_nullmailer.mta import dma, nullmailer, opensmtpd, spool
 from check_nullmailer.mta.base import QueueUnreadable
-from tests.support.processes import fake_tool
+from tests.support.hostile import measure
+from tests.support.processes import fake_tool, plugin_env
 
 ENVELOPE = (
     "3a212950e8316a65|local|mta|auth|www-data@web1.example.test|someone@dest.test|someone@dest.test"
@@ -125,3 +127,61 @@ def test_spools_larger_than_the_cap_are_lower_bounds(tmp_path: Path, monkeypatch
         report = mta.read_queue(name, str(tmp_path))
         assert report.capped, (name, report)
         assert any("reading stopped after 5 entries (at least that many)" in note for note in report.notes)
+
+
+# a million envelopes as smtpctl show queue lists them (awk: no Python start-up)
+SMTPCTL_MILLION = r"""#!/bin/sh
+exec awk -v n=1000000 'BEGIN {
+  for (i = 0; i < n; i++)
+    printf "%08x%08x|local|mta|auth|www-data@web1.example.test|someone@dest.test|someone@dest.test" \
+      "|1796179932|1796179932|0|1|pending|400|451 Could not complete sender verify callout\n", i, i
+}'
+"""
+
+
+def test_a_million_opensmtpd_envelopes_are_streamed_and_capped(tmp_path: Path) -> None:
+    """Before: read whole (peak RSS 508 MiB) and cut at a line cap printed as an exact
+    "400000 deferred messages"."""
+    fake_tool(tmp_path / "bin", "smtpctl", SMTPCTL_MILLION)
+    env = plugin_env(PATH=f"{tmp_path / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    argv = [sys.executable, "-m", "check_nullmailer.plugin", "--local", "--mta", "opensmtpd", "-t", "30"]
+    run = measure(argv, 90, env=env)
+    assert "at least 100000 deferred messages in the queue" in run.stdout.split("\n", 1)[0], run
+    assert "smtpctl show queue: reading stopped after 100000 messages (at least that many)" in run.stdout, run
+    assert run.maxrss_kb < 100 * 1024, f"peak RSS {run.maxrss_kb} KiB"
+
+
+# a million messages as nullmailer's mailq and dma -bp list them
+MAILQ_MILLION = r"""#!/bin/sh
+exec awk -v n=1000000 'BEGIN {
+  for (i = 0; i < n; i++)
+    printf "2026-12-02 02:52:12 324 bytes from <www-data@web1.example.test>\n  to <u%d@dest.test>\n", i
+}'
+"""
+DMA_MILLION = r"""#!/bin/sh
+exec awk -v n=1000000 'BEGIN {
+  for (i = 0; i < n; i++)
+    printf "ID\t: %d.558b5b6deb30\nFrom\t: www-data@web1.example.test\nTo\t: u%d@dest.test\n--\n", i, i
+}'
+"""
+READ_CLOSED = (
+    "import sys, time\nfrom check_nullmailer.mta import {module}\n"
+    "report = {module}._queue_by_mailq('/var/spool/closed', PermissionError(13, 'Permission denied'), "
+    "time.monotonic() + 30)\nprint(report.messages, report.deferred, report.capped, report.notes[0])\n"
+)
+
+
+@pytest.mark.parametrize(
+    "module, tool, script", [("nullmailer", "mailq", MAILQ_MILLION), ("dma", "dma", DMA_MILLION)]
+)
+def test_a_million_messages_listed_by_the_mtas_own_tool_are_streamed(tmp_path, module, tool, script) -> None:
+    """The spool closed to the monitoring user, its queue read through the MTA's own
+    set-id listing: before, read whole (hundreds of MiB) and counted up to the cap as an
+    exact number."""
+    fake_tool(tmp_path / "bin", tool, script)
+    env = plugin_env(PATH=f"{tmp_path / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    run = measure([sys.executable, "-c", READ_CLOSED.format(module=module)], 90, env=env)
+    assert run.code == 0, run
+    assert run.stdout.startswith("100000 100000 True "), run
+    assert "reading stopped after 100000 messages (at least that many)" in run.stdout, run
+    assert run.maxrss_kb < 100 * 1024, f"peak RSS {run.maxrss_kb} KiB"

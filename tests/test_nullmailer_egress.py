@@ -243,7 +243,9 @@ def run(args: list[str], capsys) -> tuple[int, str]:
 
 def test_client_ip_must_be_an_address(capsys):
     code, out = run(["--local", "--client-ip", "web1.example.test"], capsys)
-    assert code == 3 and "--client-ip is not an IP address: 'web1.example.test'" in out
+    assert code == 3 and "--client-ip 'web1.example.test' is not an IP address" in out
+    code, out = run(["--local", "--client-ip", "fe80::1%eth0"], capsys)
+    assert code == 3 and "--client-ip 'fe80::1%eth0' is not an IP address" in out
 
 
 def test_egress_part_in_the_long_output(tmp_path, capsys):

@@ -172,3 +172,24 @@ def test_smarthost_checks_the_envelope_domain_for_its_addresses(tmp_path, mx, ca
 def test_what_cannot_be_judged_is_said(egress, clients, blind):
     found = plan(egress, clients)
     assert (blind in found.blind) if blind else not found.blind, found
+
+
+def test_a_silent_reverse_lookup_is_cannot_tell_within_the_timeout(tmp_path, mx, capsys):
+    """The PTR question is never answered: the sender checks give up before the run's
+    end; the part is WARNING (cannot tell), never OK, and the run ends within -t."""
+    import time
+
+    from tests.support.servers import DROP
+
+    dma_tree(tmp_path, masquerade="good.test")
+    with DNSTestServer(zone("v=spf1 ip4:192.0.2.21 -all", **{PTR: DROP})) as dns:
+        started = time.monotonic()
+        code, out = run(
+            ["--local", "--root", str(tmp_path), "--mta", "dma", *dns.args, "-p", str(mx), "-t", "4",
+             "--client-ip", CLIENT],
+            capsys,
+        )  # fmt: skip
+        took = time.monotonic() - started
+    assert took < 4.5, took
+    assert code == 1, out
+    assert "cannot tell" in first_line(out), out

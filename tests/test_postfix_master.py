@@ -56,6 +56,10 @@ def test_continuation_lines_and_comments_inside_an_entry():
         ("-o { smtpd_relay_restrictions = permit_mynetworks, reject }", (
             ("smtpd_relay_restrictions", "permit_mynetworks, reject"),)),
         ("-o smtpd_relay_restrictions=", (("smtpd_relay_restrictions", ""),)),
+        ("-o { smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:9 }, reject }"
+         " -o mynetworks=0.0.0.0/0", (
+            ("smtpd_recipient_restrictions", "check_policy_service { inet:127.0.0.1:9 }, reject"),
+            ("mynetworks", "0.0.0.0/0"))),
         ("-v -o syslog_name=postfix/submission -o x", (("syslog_name", "postfix/submission"),)),
     ],
 )  # fmt: skip
@@ -292,13 +296,15 @@ def test_plugin_a_service_on_its_own_port_is_looked_at(tmp_path):
     assert "open_ports=1" in out.split("\n", 1)[0], out
 
 
-@pytest.mark.parametrize("how", ["directory", "huge"])
+@pytest.mark.parametrize("how", ["directory", "fifo", "huge"])
 def test_plugin_a_master_cf_not_read_whole_is_never_ok(tmp_path, how):
     tree(tmp_path, f"smtp {SMTPD}\n", "inet_interfaces = loopback-only\n")
     path = tmp_path / "etc/postfix/master.cf"
     path.unlink()
     if how == "directory":
         path.mkdir()
+    elif how == "fifo":
+        os.mkfifo(path)  # nobody writes: a blocking open would hang the run
     else:
         path.write_text("#" * host.MAX_FILE + f"\n0.0.0.0:2525 {SMTPD} -o mynetworks=0.0.0.0/0\n")
     code, out = plugin_run(tmp_path, None, "inet_interfaces = loopback-only\n", "0100007F:0019")

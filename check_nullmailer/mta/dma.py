@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
-from check_callout.kit.text import sanitize
-from check_nullmailer.access import grant_hint, unreadable, user_name
+from check_nullmailer.access import grant_hint, unreadable
 from check_nullmailer.host import (
     find_tool,
     is_foreign_root,
     key_values,
     local_hostname,
     read_text,
-    run_command,
     under,
 )
 from check_nullmailer.mta.base import (
@@ -28,6 +25,7 @@ from check_nullmailer.mta.base import (
     optional_word,
     summarize,
 )
+from check_nullmailer.mta.mailq import read_listing
 from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
 
 
@@ -76,11 +74,6 @@ def read_config(root: str = "/") -> MTAInfo:
 _MAILQ = re.compile(r"^ID\s*:\s*(\S+)\s*\nFrom\s*:\s*(\S*)", re.MULTILINE)
 
 
-# every line of that listing ("ID", "From", "To", the empty queue's sentence; a line of
-# two dashes between messages is taken too)
-_MAILQ_LINE = re.compile(r"^(?:(?:ID|From|To)\s*:.*|--|Mail queue is empty)\s*$")
-
-
 def parse_mailq(text: str) -> list[QueuedMessage]:
     """dma delivers at once when a message is submitted; a message its mailq still lists
     is waiting for another try: deferred (the listing gives no ages)."""
@@ -90,26 +83,9 @@ def parse_mailq(text: str) -> list[QueuedMessage]:
 def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueReport:
     """The spool is closed to this user (2770 root:mail): dma's own listing is not."""
     tool = find_tool(("dma",))
-    reason = f"{path}: {exc.strerror}"
     if not tool:
-        raise QueueUnreadable(f"{reason}; {grant_hint(path)}") from None
-    try:
-        rc, out, err = run_command([tool, "-bp"], deadline)
-    except (OSError, subprocess.SubprocessError):
-        rc, out, err = 1, "", ""
-    messages = parse_mailq(out)
-    if rc != 0 or (not messages and "Mail queue is empty" not in out):
-        raise QueueUnreadable(
-            f"{reason}, and {tool} -bp said {sanitize(err or out, 120)!r}; {grant_hint(path)}"
-        )
-    odd = next((line for line in out.splitlines() if line.strip() and not _MAILQ_LINE.match(line)), None)
-    if odd is not None:
-        raise QueueUnreadable(f"{tool} -bp printed a line in no known format: {sanitize(odd, 80)!r}")
-    many = len(_MAILQ.findall(out)) > MAX_MESSAGES
-    report = summarize(messages, f"{tool} -bp (the spool is closed to {user_name()})", reasons_known=False)
-    if many:
-        report.capped = True
-        report.notes.append(f"{tool} -bp: reading stopped after {MAX_MESSAGES} messages (at least that many)")
+        raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+    report = read_listing([tool, "-bp"], "dma", path, exc.strerror or str(exc), deadline)
     report.notes.append("dma -bp gives no ages: every listed message counts as deferred")
     report.notes.append("dma keeps deferral reasons only in its log: callouts not counted")
     return report

@@ -10,7 +10,7 @@ import time
 
 from check_callout.kit.text import sanitize
 from check_nullmailer.access import needs_sudo, sudo_refusal, user_name
-from check_nullmailer.host import find_tool, run_command, stream_lines
+from check_nullmailer.host import find_tool, stream_lines
 from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnreadable, Tally
 
 MAX_DETAIL = 200  # messages whose log is read for reasons
@@ -104,15 +104,38 @@ class BpListing:
 _MSGLOG_DEFER = re.compile(r"^\S+ \S+ (?P<rcpt>\S+) .*?\bdefer \([-0-9]+\)(?P<rest>.*)$")
 
 
+MAX_LOG_LINES = 10_000  # lines of one message log read
+
+
+def _take_deferral(line: str, reasons: dict[str, str]) -> None:
+    m = _MSGLOG_DEFER.match(line)
+    if m:
+        reasons[m.group("rcpt")] = m.group("rest").lstrip(": ")
+
+
 def parse_exim_msglog(text: str) -> dict[str, str]:
     """The latest deferral reason per recipient in a message log (``exim -Mvl``)."""
     reasons: dict[str, str] = {}
-    for line in text.splitlines()[:10_000]:
-        m = _MSGLOG_DEFER.match(line)
-        if m:
-            rest = m.group("rest").lstrip(": ")
-            reasons[m.group("rcpt")] = rest
+    for line in text.splitlines()[:MAX_LOG_LINES]:
+        _take_deferral(line, reasons)
     return reasons
+
+
+def read_msglog(argv: list[str], deadline: float | None, sudo: bool) -> tuple[int, dict[str, str]]:
+    """``exim -Mvl ID`` streamed (a message log never read whole): its exit status (1
+    when it could not be run) and the latest deferral reason per recipient in its first
+    :data:`MAX_LOG_LINES` lines."""
+    reasons: dict[str, str] = {}
+
+    def on_line(line: str, whole: bool) -> bool:
+        _take_deferral(line, reasons)
+        return False
+
+    try:
+        done = stream_lines(argv, deadline, on_line, MAX_LOG_LINES, sudo)
+    except (OSError, subprocess.SubprocessError):
+        return 1, {}
+    return (done.returncode or 0), reasons
 
 
 # Exim lists its queue (-bp) and message logs (-Mvl) for admin users only: root, the
@@ -179,11 +202,8 @@ def _read_reasons(base: list[str], listing: BpListing, deadline: float | None, s
             listing.tally.add(msg)
             continue
         examined += 1
-        try:
-            rc, log, _ = run_command(base + ["-Mvl", msg.queue_id], deadline, sudo)
-        except (OSError, subprocess.SubprocessError):
-            rc, log = 1, ""
-        reasons = parse_exim_msglog(log) if rc == 0 else {}
+        rc, reasons = read_msglog(base + ["-Mvl", msg.queue_id], deadline, sudo)
+        reasons = reasons if rc == 0 else {}
         msg.reasons = list(reasons.values())
         if reasons or msg.frozen or rc != 0:
             msg.queue = "deferred"

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 
-from check_callout.kit.text import sanitize
-from check_nullmailer.access import grant_hint, unreadable, user_name
+from check_nullmailer.access import grant_hint, unreadable
 from check_nullmailer.host import (
     domain_of,
     find_tool,
@@ -16,7 +14,6 @@ from check_nullmailer.host import (
     is_foreign_root,
     local_hostname,
     read_text,
-    run_command,
     under,
 )
 from check_nullmailer.mta.base import (
@@ -30,6 +27,7 @@ from check_nullmailer.mta.base import (
     optional_word,
     summarize,
 )
+from check_nullmailer.mta.mailq import read_listing
 from check_nullmailer.mta.spool import STUCK_AFTER, head, mark_capped, spool_files
 
 
@@ -116,10 +114,6 @@ def read_config(root: str = "/") -> MTAInfo:
 _MAILQ = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+\d+ bytes from <([^>]*)>", re.MULTILINE)
 
 
-# every line of that listing: a message, one of its recipients, or blank
-_MAILQ_LINE = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+ bytes from <[^>]*>|\s+to <[^>]*>)\s*$")
-
-
 def parse_mailq(text: str, now: float | None = None) -> list[QueuedMessage]:
     now = time.time() if now is None else now
     messages = []
@@ -134,27 +128,9 @@ def parse_mailq(text: str, now: float | None = None) -> list[QueuedMessage]:
 def _queue_by_mailq(path: str, exc: OSError, deadline: float | None) -> QueueReport:
     """The spool is closed to this user (0750 mail:root): nullmailer's own mailq is not."""
     tool = find_tool(("mailq",))
-    reason = f"{path}: {exc.strerror}"
     if not tool:
-        raise QueueUnreadable(f"{reason}; {grant_hint(path)}") from None
-    try:
-        rc, out, err = run_command([tool], deadline)
-    except (OSError, subprocess.SubprocessError):
-        rc, out, err = 1, "", ""
-    messages = parse_mailq(out)
-    if rc != 0 or (out.strip() and not messages):
-        raise QueueUnreadable(f"{reason}, and {tool} said {sanitize(err or out, 120)!r}; {grant_hint(path)}")
-    odd = next((line for line in out.splitlines() if line.strip() and not _MAILQ_LINE.match(line)), None)
-    if odd is not None:
-        raise QueueUnreadable(f"{tool} printed a line in no known format: {sanitize(odd, 80)!r}")
-    if len(_MAILQ.findall(out)) > MAX_MESSAGES:
-        capped_note = f"{tool}: reading stopped after {MAX_MESSAGES} messages (at least that many)"
-    else:
-        capped_note = ""
-    report = summarize(messages, f"{tool} (the spool is closed to {user_name()})", reasons_known=False)
-    if capped_note:
-        report.capped = True
-        report.notes.append(capped_note)
+        raise QueueUnreadable(f"{path}: {exc.strerror}; {grant_hint(path)}") from None
+    report = read_listing([tool], "nullmailer", path, exc.strerror or str(exc), deadline)
     report.notes.append("nullmailer keeps deferral reasons only in its log: callouts not counted")
     return report
 

@@ -3,41 +3,28 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import time
-
-from check_callout.kit.text import sanitize
-from check_nullmailer.access import needs_sudo, sudo_refusal, unreadable
+from check_nullmailer.access import unreadable
 from check_nullmailer.host import (
     canonical_name,
     domain_of,
-    find_tool,
-    is_foreign_root,
     is_loopback_word,
     local_hostname,
     read_text,
-    run_command,
     under,
 )
 from check_nullmailer.mta.base import (
-    MAX_MESSAGES,
     MTA,
     RELAY_NETWORKS,
     RELAY_NONE,
     RELAY_OPEN,
     MTAInfo,
-    QueuedMessage,
-    QueueReport,
-    QueueUnavailable,
-    QueueUnreadable,
     optional_word,
-    summarize,
 )
+from check_nullmailer.mta.opensmtpd_queue import parse_show_queue, read_queue
+
+__all__ = ["OPENSMTPD", "parse_show_queue", "read_config", "read_queue"]
 
 OPENSMTPD_CONFIGS = ("/etc/smtpd.conf", "/etc/smtpd/smtpd.conf", "/etc/mail/smtpd.conf")
-# what smtpctl says to a user who is not root (seen in the lab: see read_queue)
-_NOT_ROOT = re.compile(r"permission denied|need root|not permitted|command failed", re.IGNORECASE)
 
 
 def read_config(root: str = "/") -> MTAInfo:
@@ -114,78 +101,6 @@ def read_config(root: str = "/") -> MTAInfo:
             shown = f"{where} = {host}" + (f", canonical name {name}" if name != host else "")
             info.origin, info.origin_text = name.lower(), f"OpenSMTPD: no mailname, {shown}"
     return info
-
-
-MAX_LINES = MAX_MESSAGES * 4  # envelopes of smtpctl show queue read
-
-
-def _envelope(line: str) -> tuple[list[str], float, int] | None:
-    """One envelope line's fields, creation time and retry count; None if it is not one."""
-    fields = line.split("|", 13)
-    if len(fields) < 12 or not re.fullmatch(r"[0-9a-f]{16}", fields[0]):
-        return None
-    try:
-        return fields, float(fields[7]), int(fields[10])
-    except ValueError:
-        return None
-
-
-def parse_show_queue(text: str, now: float | None = None) -> list[QueuedMessage]:
-    """Messages of ``smtpctl show queue``: one line per envelope (recipient),
-    ``evpid|src|type|flags|sender|rcpt|dest|ctime|lasttry|lastbounce|retry|state|...|errorline``.
-
-    The lab's line after a 451: ``3a21...|local|mta|auth|www-data@web1.example.test|
-    someone@dest.test|someone@dest.test|1796179932|1796179932|0|1|pending|400|451 Could not
-    complete sender verify callout``.  An envelope tried at least once (retry > 0) is
-    deferred; its last error line is the reason.  Envelopes are grouped by message id
-    (the first 8 hex digits of the envelope id)."""
-    now = time.time() if now is None else now
-    messages: dict[str, QueuedMessage] = {}
-    for line in text.splitlines()[:MAX_LINES]:
-        envelope = _envelope(line)
-        if envelope is None:
-            continue
-        fields, created, retries = envelope
-        msgid = fields[0][:8]
-        msg = messages.setdefault(msgid, QueuedMessage(msgid, "incoming", fields[4], max(0.0, now - created)))
-        if retries > 0:
-            msg.queue = "deferred"
-            if len(fields) > 13 and fields[13].strip():
-                msg.reasons.append(fields[13].strip())
-    return list(messages.values())
-
-
-def read_queue(root: str = "/", deadline: float | None = None, sudo: bool = False) -> QueueReport:
-    """``smtpctl show queue``: root's (smtpctl refuses it to other users)."""
-    if is_foreign_root(root):
-        raise QueueUnavailable("the OpenSMTPD queue under another root is not read")
-    tool = find_tool(("smtpctl",))
-    if not tool:
-        raise QueueUnreadable("smtpctl not found")
-    try:
-        rc, out, err = run_command([tool, "show", "queue"], deadline, sudo)
-    except subprocess.TimeoutExpired:
-        raise QueueUnreadable("smtpctl show queue did not answer in time") from None
-    except OSError as exc:
-        raise QueueUnreadable(f"smtpctl: {exc.strerror or exc}") from None
-    if rc != 0:
-        if sudo_refusal(err) or _NOT_ROOT.search(err):
-            raise QueueUnreadable(sanitize(needs_sudo(f"{tool} show queue", err, sudo), 300))
-        last = err.strip().splitlines()[-1] if err.strip() else f"exit status {rc}"
-        raise QueueUnreadable(f"smtpctl show queue: {sanitize(last, 160)}")
-    lines = out.splitlines()
-    odd = next((line for line in lines[:MAX_LINES] if line.strip() and _envelope(line) is None), None)
-    if odd is not None:
-        # a listing not understood is not an empty queue
-        sample = sanitize(odd, 80)
-        raise QueueUnreadable(f"smtpctl show queue printed a line in no known format: {sample!r}")
-    report = summarize(parse_show_queue(out), "smtpctl show queue")
-    if len(lines) > MAX_LINES:
-        report.capped = True
-        report.notes.append(
-            f"smtpctl show queue: reading stopped after {MAX_LINES} envelopes (at least that many)"
-        )
-    return report
 
 
 OPENSMTPD = MTA(

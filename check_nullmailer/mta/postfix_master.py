@@ -18,7 +18,6 @@ the cut.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 KNOWN_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "submissions": 465}
@@ -81,7 +80,26 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return found
 
 
-_TOKEN = re.compile(r"\{[^}]*\}|\S+")
+def _tokens(line: str) -> list[str]:
+    """Whitespace-separated words, a ``{ ... }`` group (nested braces balanced) being one
+    word, as the master daemon splits a line."""
+    words: list[str] = []
+    word: list[str] = []
+    depth = 0
+    for char in line:
+        if char in " \t" and depth == 0:
+            if word:
+                words.append("".join(word))
+                word = []
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        word.append(char)
+    if word:
+        words.append("".join(word))
+    return words
 
 
 def _overrides(args: list[str]) -> tuple[tuple[str, str], ...]:
@@ -112,7 +130,7 @@ def parse_master_cf(text: str) -> list[MasterService]:
     as ``postfix check`` would complain about them)."""
     services: list[MasterService] = []
     for number, line in _logical_lines(text):
-        fields = _TOKEN.findall(line)
+        fields = _tokens(line)
         if len(fields) < 8:
             continue
         services.append(MasterService(fields[0], fields[1], fields[7], _overrides(fields[8:]), number))

@@ -3,7 +3,8 @@
 For each master.cf variant a real Postfix starts in a namespace of the test's own
 (tests/support/postfix_host.py), a client in another namespace tries a relay (MAIL FROM,
 RCPT TO a foreign domain, never DATA), and ``check_nullmailer --local --allow-listen``
-runs on the Postfix host.  The real smtpd is the authority: the first assertion pins what
+runs on the Postfix host, once with ``postconf`` and once with ``postconf`` hidden (the
+files read by the plugin itself).  The real smtpd is the authority: the first assertion pins what
 it answered (a changed package is noticed), the second asks the plugin's exposure verdict
 to predict that same answer.
 
@@ -120,10 +121,12 @@ def test_verdict_equals_what_postfix_answers(postfix_host, name):
         )  # the master's sockets are bound before postfix start returns; smtpd is spawned per client
         answer = postfix_host.relay_attempt(port, address)
         run = postfix_host.plugin(*PLUGIN)
+        files = postfix_host.plugin(*PLUGIN, postconf=False)
     finally:
         postfix_host.stop()
     assert answer["answer"] == expected, answer  # what the real Postfix did
     assert predicted(run.output) == expected, (answer, run.output)
+    assert predicted(files.output) == expected, (answer, files.output)  # main.cf and master.cf read here
 
 
 def test_a_stopped_postfix_whose_master_cf_would_open_a_relay(postfix_host):

@@ -244,9 +244,18 @@ class PostfixHost:
         if Path(f"/proc/{pid}").exists():
             os.kill(pid, signal.SIGKILL)
 
-    def plugin(self, *args: str, limit: float = 30.0) -> ProcessRun:
-        """``check_nullmailer ARGS`` run on the Postfix host."""
+    def plugin(self, *args: str, limit: float = 30.0, postconf: bool = True) -> ProcessRun:
+        """``check_nullmailer ARGS`` run on the Postfix host; ``postconf=False`` hides
+        ``postconf`` from it (a private mount of /dev/null, not executable, over it), so
+        that it reads the files itself."""
         argv = [sys.executable, "-m", "check_nullmailer.plugin", *args, *self.args]
+        if not postconf:
+            hide = (
+                "for p in /usr/sbin/postconf /usr/bin/postconf; do "
+                '[ -e "$p" ] && mount --bind /dev/null "$p"; done; '
+                'exec "$@"'
+            )
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hide, "sh", *argv]
         t0 = time.monotonic()
         done = self.inside(argv, limit=limit)
         return ProcessRun(argv, done.returncode, done.stdout, done.stderr, time.monotonic() - t0, 0)
