@@ -12,15 +12,11 @@ is whole.
 
 from __future__ import annotations
 
-import json
-import sys
-
 import pytest
 
 from tests.support.ci import require
-from tests.support.hostile import assert_well_formed
 from tests.support.sandbox import Sandbox, sandbox_available
-from tests.test_hostile_multiline import EXIM, EXPECTED, MX, exim_config  # noqa: F401 (a fixture)
+from tests.test_hostile_multiline import MX, assert_judged_as_exim, exim_config  # noqa: F401 (a fixture)
 
 CASES = [
     "drop_at_rset",
@@ -40,16 +36,4 @@ def box():
 
 @pytest.mark.parametrize("kind", CASES)
 def test_a_break_after_the_replies_judged_as_exim_judges_it(box, exim_config, kind):  # noqa: F811
-    done = box.exec(
-        [sys.executable, "-m", "tests.support.scenes", "exim-callout", str(EXIM), str(exim_config), MX, kind]
-    )
-    assert done.returncode == 0, done.stderr
-    exim = json.loads(done.stdout.splitlines()[-1])
-    assert exim["code"] in EXPECTED, exim
-    run = box.scene(
-        "serve", "--smtp", f"{MX},25,{kind}", "--",
-        "check_callout.plugin", "-s", "alice@sender.test", "-H", MX, "-t", "4", "--helo", "monitor.test",
-    )  # fmt: skip
-    match = assert_well_formed(run)
-    code, words = EXPECTED[exim["code"]]
-    assert (run.code, words in match.group("text")) == (code, True), (exim, run)
+    assert_judged_as_exim(box, exim_config, kind)

@@ -2,7 +2,7 @@
 """msmtprc read as msmtp reads it (check_nullmailer/mta/msmtprc.py), each rule against
 the real msmtp: ``msmtp --pretend`` prints the account it would use, or refuses the file,
 without connecting anywhere.  (What it then really sends is the MTA lab's table,
-contrib/lab/mtas/cases.py, tests/lab/test_mta_origin.py.)"""
+contrib/lab/mtas/cases_msmtp.py, tests/lab/test_mta_origin.py.)"""
 
 from __future__ import annotations
 

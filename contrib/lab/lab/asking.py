@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from .base import RX_V4, lab_argv, lab_env, nsrun
 from .scenarios import RECEIVER, Receiver
@@ -65,32 +66,38 @@ POLL_BUDGET = 60.0
 IN_PROGRESS = "Address verification in progress"
 
 
-def poll_ask(receiver: Receiver, sender: str) -> dict:
-    """Ask RECEIVER about SENDER; a polling receiver is asked again, each time on a new
-    connection, until its reply is no longer "verification in progress" (bounded)."""
+def poll_bounded(ask_once: Callable[[float], tuple[dict, list]], poll: bool) -> tuple[dict, list, dict]:
+    """Ask once: ASK_ONCE gets the seconds left and returns its answer and the [code, text]
+    reply that decides. While POLL and that reply says "verification in progress", ask
+    again (ASK_ONCE opens a new connection), at most POLL_TRIES times, POLL_DELAY apart,
+    within POLL_BUDGET seconds. Returns the last answer, its reply, and the polling
+    record: ``tries``, ``in_progress`` (the replies before), ``seconds``."""
     t0 = time.monotonic()
     early: list[list] = []
     for attempt in range(1, POLL_TRIES + 1):
-        try:
-            out = smtp_ask(
-                receiver.host,
-                sender,
-                receiver.rcpt,
-                port=receiver.port,
-                timeout=max(1.0, POLL_BUDGET - (time.monotonic() - t0)),
-            )
-        except (OSError, EOFError) as exc:  # smtplib's errors are OSErrors
-            out = {"error": f"{type(exc).__name__}: {exc}", "action": "unknown"}
-        reply = out.get("rcpt_reply") or out.get("mail") or [0, ""]
-        if not (receiver.poll and IN_PROGRESS in reply[1]):
+        out, reply = ask_once(max(1.0, POLL_BUDGET - (time.monotonic() - t0)))
+        if not (poll and IN_PROGRESS in reply[1]):
             break
         early.append(reply)
         if attempt == POLL_TRIES or time.monotonic() - t0 + POLL_DELAY > POLL_BUDGET:
             break
         time.sleep(POLL_DELAY)
-    out.update(
-        receiver=receiver.name, tries=attempt, in_progress=early, seconds=round(time.monotonic() - t0, 3)
-    )
+    return out, reply, {"tries": attempt, "in_progress": early, "seconds": round(time.monotonic() - t0, 3)}
+
+
+def poll_ask(receiver: Receiver, sender: str) -> dict:
+    """Ask RECEIVER about SENDER; a polling receiver is asked again, each time on a new
+    connection, until its reply is no longer "verification in progress" (bounded)."""
+
+    def once(timeout: float) -> tuple[dict, list]:
+        try:
+            out = smtp_ask(receiver.host, sender, receiver.rcpt, port=receiver.port, timeout=timeout)
+        except (OSError, EOFError) as exc:  # smtplib's errors are OSErrors
+            out = {"error": f"{type(exc).__name__}: {exc}", "action": "unknown"}
+        return out, out.get("rcpt_reply") or out.get("mail") or [0, ""]
+
+    out, reply, record = poll_bounded(once, receiver.poll)
+    out.update(receiver=receiver.name, **record)
     out["code"], out["text"] = reply
     out["answer"] = answer_of(receiver.name, reply[0], reply[1])
     return out

@@ -26,21 +26,19 @@ def exim_dir(variant: str) -> Path:
     return NODES["rx"].dir / variant.replace(":", "-")
 
 
-def exim_conf(name: str, relay: bool, variant: str = "exim") -> str:
+def exim_main_options(name: str, binary: Path, d: Path, port: int) -> str:
+    """The main options every Exim daemon of the lab starts with: NAME's host name and
+    addresses, a spool, log and pid file of its own under D, no ident, no TLS."""
     node = NODES[name]
-    d = exim_dir(variant) if name == "rx" else node.dir
-    port, options = EXIM_VARIANTS[variant]
-    callout = f"callout={options}" if options else "callout"
     ifaces = " ; ".join(node.v4 + node.v6)
-    common = f"""\
+    return f"""\
 primary_hostname = {node.fqdn}
-exim_path = {EXIM}
+exim_path = {binary}
 spool_directory = {d / "spool"}
 log_file_path = {d / "log"}/%slog
 pid_file_path = {d / "exim.pid"}
 local_interfaces = <; {ifaces}
 daemon_smtp_ports = {port}
-host_lookup =
 rfc1413_hosts =
 rfc1413_query_timeout = 0s
 tls_advertise_hosts =
@@ -48,12 +46,55 @@ keep_environment =
 never_users = root
 log_selector = +smtp_connection +received_recipients +smtp_protocol_error
 """
+
+
+def receiver_delivery(d: Path, local_parts: str = "") -> str:
+    """A receiver's routers, transports and retries: other domains by their MX, its own
+    domain (only LOCAL_PARTS when given) to one inbox under D."""
+    only = f"  local_parts = {local_parts}\n" if local_parts else ""
+    return f"""\
+begin routers
+dnslookup:
+  driver = dnslookup
+  domains = ! +local_domains
+  transport = remote_smtp
+  ignore_target_hosts = 0.0.0.0 : 127.0.0.0/8
+  no_more
+
+mailbox:
+  driver = accept
+  domains = +local_domains
+{only}  transport = mailbox
+
+begin transports
+remote_smtp:
+  driver = smtp
+
+mailbox:
+  driver = appendfile
+  file = {d / "mail"}/inbox
+  envelope_to_add
+  return_path_add
+  user = Debian-exim
+  group = Debian-exim
+  mode = 0600
+
+begin retry
+* * F,2h,15m; G,16h,1h,1.5; F,4d,6h
+"""
+
+
+def exim_conf(name: str, relay: bool, variant: str = "exim") -> str:
+    d = exim_dir(variant) if name == "rx" else NODES[name].dir
+    port, options = EXIM_VARIANTS[variant]
+    callout = f"callout={options}" if options else "callout"
+    common = exim_main_options(name, EXIM, d, port) + "host_lookup =\n"
     if relay:
         return (
             common
             + f"""\
 # an open relay: every host may relay; nothing is ever delivered from here
-domainlist local_domains = {node.fqdn}
+domainlist local_domains = {NODES[name].fqdn}
 hostlist relay_from_hosts = *
 queue_only = true
 acl_smtp_rcpt = acl_check_rcpt
@@ -87,36 +128,8 @@ acl_check_rcpt:
   require verify = sender/{callout}
   accept
 
-begin routers
-dnslookup:
-  driver = dnslookup
-  domains = ! +local_domains
-  transport = remote_smtp
-  ignore_target_hosts = 0.0.0.0 : 127.0.0.0/8
-  no_more
-
-mailbox:
-  driver = accept
-  domains = +local_domains
-  local_parts = {" : ".join(KNOWN_USERS)}
-  transport = mailbox
-
-begin transports
-remote_smtp:
-  driver = smtp
-
-mailbox:
-  driver = appendfile
-  file = {d / "mail"}/inbox
-  envelope_to_add
-  return_path_add
-  user = Debian-exim
-  group = Debian-exim
-  mode = 0600
-
-begin retry
-* * F,2h,15m; G,16h,1h,1.5; F,4d,6h
 """
+        + receiver_delivery(d, " : ".join(KNOWN_USERS))
     )
 
 
@@ -125,19 +138,24 @@ def exim_config_path(name: str, variant: str = "exim") -> Path:
     return d / "exim4.conf"
 
 
-def setup_exim(name: str, relay: bool, variant: str = "exim") -> None:
-    """One Exim daemon; each receiver variant has its own spool (its own callout cache)."""
-    d = exim_dir(variant) if name == "rx" else NODES[name].dir
+def make_exim_dirs(d: Path) -> None:
+    """The spool, log and mail directories of one Exim daemon, Exim's own."""
     for sub in ("spool", "log", "mail"):
         (d / sub).mkdir(parents=True, exist_ok=True)
         shutil.chown(d / sub, "Debian-exim", "Debian-exim")
         (d / sub).chmod(0o750)
+
+
+def setup_exim(name: str, relay: bool, variant: str = "exim") -> None:
+    """One Exim daemon; each receiver variant has its own spool (its own callout cache)."""
+    make_exim_dirs(exim_config_path(name, variant).parent)
     write(exim_config_path(name, variant), exim_conf(name, relay, variant), mode=0o644)
 
 
-def start_exim(name: str, variant: str = "exim") -> None:
+def start_exim(name: str, variant: str = "exim", binary: Path = EXIM) -> None:
+    """Start NAME's Exim daemon (BINARY: the heavy Exim for the strict receiver)."""
     conf = exim_config_path(name, variant)
-    nsrun(name, str(EXIM), "-C", str(conf), "-bd", "-oP", str(conf.parent / "exim.pid"))
+    nsrun(name, str(binary), "-C", str(conf), "-bd", "-oP", str(conf.parent / "exim.pid"))
 
 
 def exim_run(name: str, *args: str, **kw) -> subprocess.CompletedProcess:

@@ -5,10 +5,17 @@ docs/lab.md quotes this configuration."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from .base import EXIM_HEAVY, nsrun, write
+from .base import EXIM_HEAVY, write
+from .exim import (
+    exim_config_path,
+    exim_main_options,
+    exim_mainlog,
+    make_exim_dirs,
+    receiver_delivery,
+    start_exim,
+)
 from .nodes import NODES
 
 # The RCPT ACL of the exim:strict profile (docs/strict.md), in its order. A `require`
@@ -46,76 +53,29 @@ def strict_exim_dir() -> Path:
 
 
 def strict_exim_conf() -> str:
-    node = NODES["esx"]
     d = strict_exim_dir()
-    ifaces = " ; ".join(node.v4 + node.v6)
-    return f"""\
-primary_hostname = {node.fqdn}
-exim_path = {EXIM_HEAVY}
-spool_directory = {d / "spool"}
-log_file_path = {d / "log"}/%slog
-pid_file_path = {d / "exim.pid"}
-local_interfaces = <; {ifaces}
-daemon_smtp_ports = 25
-rfc1413_hosts =
-rfc1413_query_timeout = 0s
-tls_advertise_hosts =
-keep_environment =
-never_users = root
+    return (
+        exim_main_options("esx", EXIM_HEAVY, d, 25)
+        + f"""\
 smtp_accept_max = 100
-log_selector = +smtp_connection +received_recipients +smtp_protocol_error
 domainlist local_domains = esx.test
 acl_smtp_rcpt = acl_check_rcpt
 
 begin acl
 {STRICT_ACL}
-begin routers
-dnslookup:
-  driver = dnslookup
-  domains = ! +local_domains
-  transport = remote_smtp
-  ignore_target_hosts = 0.0.0.0 : 127.0.0.0/8
-  no_more
-
-mailbox:
-  driver = accept
-  domains = +local_domains
-  transport = mailbox
-
-begin transports
-remote_smtp:
-  driver = smtp
-
-mailbox:
-  driver = appendfile
-  file = {d / "mail"}/inbox
-  envelope_to_add
-  return_path_add
-  user = Debian-exim
-  group = Debian-exim
-  mode = 0600
-
-begin retry
-* * F,2h,15m; G,16h,1h,1.5; F,4d,6h
 """
+        + receiver_delivery(d)
+    )
 
 
 def setup_strict_exim() -> None:
-    d = strict_exim_dir()
-    for sub in ("spool", "log", "mail"):
-        (d / sub).mkdir(parents=True, exist_ok=True)
-        shutil.chown(d / sub, "Debian-exim", "Debian-exim")
-        (d / sub).chmod(0o750)
-    write(d / "exim4.conf", strict_exim_conf())
+    make_exim_dirs(strict_exim_dir())
+    write(exim_config_path("esx"), strict_exim_conf())
 
 
 def start_strict_exim() -> None:
-    conf = strict_exim_dir() / "exim4.conf"
-    nsrun("esx", str(EXIM_HEAVY), "-C", str(conf), "-bd", "-oP", str(conf.parent / "exim.pid"))
+    start_exim("esx", binary=EXIM_HEAVY)
 
 
 def strict_exim_mainlog() -> str:
-    try:
-        return (strict_exim_dir() / "log" / "mainlog").read_text(errors="replace")
-    except OSError:
-        return ""
+    return exim_mainlog("esx")

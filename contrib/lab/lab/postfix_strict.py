@@ -7,6 +7,7 @@ profile (docs/strict.md), quoted in docs/lab.md."""
 from __future__ import annotations
 
 from .postfix import setup_postfix
+from .postfix_receiver import VERIFYING_RECEIVER
 
 #: the recipient restrictions, in order (smtpd_delay_reject = yes: all are run at RCPT)
 STRICT_RESTRICTIONS = [
@@ -26,17 +27,9 @@ POLICYD_SPF = "policyd-spf unix - n n - 0 spawn\n  user=policyd-spf argv=/usr/bi
 STRICT_POSTFIX_MAIN = {
     "mydestination": "psx.test, localhost",
     "local_recipient_maps": "",  # every local part of psx.test is taken
-    "defer_transports": "local",  # nothing is delivered
-    "inet_interfaces": "all",
     "smtpd_recipient_restrictions": ", ".join(STRICT_RESTRICTIONS),
     "policyd-spf_time_limit": "3600",
-    "address_verify_map": "btree:$data_directory/verify_cache",  # empty each lab run
-    "smtp_tls_security_level": "none",
-    "smtpd_tls_security_level": "none",
-    "smtp_connect_timeout": "10s",
-    "smtp_helo_timeout": "30s",
-    "smtp_mail_timeout": "30s",
-    "smtp_rcpt_timeout": "30s",
+    **VERIFYING_RECEIVER,
 }
 
 

@@ -6,11 +6,10 @@ connection, while it answers "verification in progress" (bounded)."""
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .asking import IN_PROGRESS, POLL_BUDGET, POLL_DELAY, POLL_TRIES
+from .asking import POLL_BUDGET, poll_bounded
 from .base import ESX_V4, PSX_V4, lab_argv, lab_env, nsrun
 from .strict_scenarios import STRICT_RCPT_DOMAINS, STRICT_SCENARIO, STRICT_SCENARIOS
 
@@ -74,9 +73,8 @@ def sender_dialogue(
 def strict_ask(receiver: StrictReceiver, scenario_id: str) -> dict:
     """Ask RECEIVER what it answers to SCENARIO's sending configuration (bounded polling)."""
     sc = STRICT_SCENARIO[scenario_id]
-    t0 = time.monotonic()
-    early: list[list] = []
-    for attempt in range(1, POLL_TRIES + 1):
+
+    def once(timeout: float) -> tuple[dict, list]:
         try:
             out = sender_dialogue(
                 receiver.host,
@@ -85,22 +83,17 @@ def strict_ask(receiver: StrictReceiver, scenario_id: str) -> dict:
                 sc.helo_name,
                 sc.sender,
                 f"{sc.id}@{receiver.domain}",
-                timeout=max(1.0, POLL_BUDGET - (time.monotonic() - t0)),
+                timeout=timeout,
             )
         except (OSError, EOFError) as exc:  # smtplib's errors are OSErrors
             out = {"stage": "error", "code": 0, "text": f"{type(exc).__name__}: {exc}"}
-        if not (receiver.poll and IN_PROGRESS in out["text"]):
-            break
-        early.append([out["code"], out["text"]])
-        if attempt == POLL_TRIES or time.monotonic() - t0 + POLL_DELAY > POLL_BUDGET:
-            break
-        time.sleep(POLL_DELAY)
+        return out, [out["code"], out["text"]]
+
+    out, _, record = poll_bounded(once, receiver.poll)
     out.update(
         receiver=receiver.name,
         scenario=sc.id,
-        tries=attempt,
-        in_progress=early,
-        seconds=round(time.monotonic() - t0, 3),
+        **record,
         answer={2: "accept", 4: "defer", 5: "reject"}.get(out["code"] // 100, "unknown"),
     )
     return out
