@@ -91,8 +91,8 @@ def _is_checks(value: object) -> bool:
 
 def _late(strict: SenderCheckSettings, sender: str) -> SenderChecks:
     """Every check "cannot tell": the checks had not finished by the deadline."""
+    from check_callout.senders.lookup import LATE
     from check_callout.senders.result import OUTCOMES, UNKNOWN, Check, SenderChecks
 
-    late = "no answer before the check's time ran out"
-    per_client = {c: {key: Check(key, UNKNOWN, late) for key in OUTCOMES} for c in strict.clients}
+    per_client = {c: {key: Check(key, UNKNOWN, LATE) for key in OUTCOMES} for c in strict.clients}
     return SenderChecks(sender, strict.helo, tuple(strict.clients), per_client)

@@ -15,6 +15,7 @@ from check_callout.kit.parallel import run_parallel
 from check_callout.senders import domain as domain_checks
 from check_callout.senders import helo as helo_checks
 from check_callout.senders import reverse as reverse_checks
+from check_callout.senders.lookup import LATE
 from check_callout.senders.result import NOT_ASKED, UNKNOWN, Check, SenderChecks
 
 TYPE_CHECKING = False
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
     from check_callout.senders.lookup import Lookup
     from check_callout.senders.spf import SPFResult
-
-LATE = "no answer before the check's time ran out"
 
 
 def lookup_for(nameserver: str | None, dns_port: int, deadline: float) -> Lookup:

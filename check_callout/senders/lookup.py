@@ -26,6 +26,7 @@ UNKNOWN = "unknown"
 LOOP = "loop"  # a CNAME chain that comes back to itself (see Lookup.follow)
 MAX_CNAMES = 8
 MAX_TRY = 2.0  # seconds per try at one server, as the plugin's own DNS
+LATE = "no answer before the check's time ran out"
 
 
 class Found:
@@ -168,15 +169,22 @@ class Lookup:
         """The AAAA and A answers for ``name``, asked in parallel."""
         if len(families) == 1:
             return [self.ask(name, families[0])]
+        return self.at_once([(name, rdtype) for rdtype in families])
+
+    def at_once(self, questions: list[tuple[str, str]], follow: bool = False) -> list[Found]:
+        """The answers to ``questions`` (name, type), asked in parallel (through
+        :meth:`follow` with ``follow``), in their order; one still unanswered at the
+        deadline is :data:`UNKNOWN`."""
         from check_callout.kit.parallel import run_parallel
 
-        jobs = {rdtype: (lambda rdtype=rdtype: self.ask(name, rdtype)) for rdtype in families}
+        asking = self.follow if follow else self.ask
+        jobs = {i: (lambda q=q: asking(*q)) for i, q in enumerate(questions)}
         results = run_parallel(jobs, self.deadline, workers=len(jobs))
         found = []
-        for rdtype in families:
-            result = results[rdtype]
+        for i, (name, rdtype) in enumerate(questions):
+            result = results[i]
             if not isinstance(result, Found):
-                result = Found(name, rdtype, UNKNOWN, detail="no answer before the check's time ran out")
+                result = Found(name, rdtype, UNKNOWN, detail=LATE)
             found.append(result)
         return found
 

@@ -49,15 +49,8 @@ def look_up(lookup: Lookup, client: str) -> Reverse:
     names = [n for n in ptr.values if n and n != "."][:MAX_NAMES] if ptr.found else []
     forward = {}
     if names:
-        from check_callout.kit.parallel import run_parallel
-
-        jobs = {n: (lambda n=n: lookup.follow(n, family)) for n in names}
-        results = run_parallel(jobs, lookup.deadline, workers=len(jobs))
-        for name in names:
-            answer = results[name]
-            if not isinstance(answer, Found):
-                answer = Found(name, family, UNKNOWN, detail="no answer before the check's time ran out")
-            forward[name] = [answer]
+        answers = lookup.at_once([(name, family) for name in names], follow=True)
+        forward = {name: [answer] for name, answer in zip(names, answers)}
     return Reverse(client, ptr, forward)
 
 
