@@ -40,7 +40,7 @@ def run_with_sender_checks(
 ) -> list[SenderResult]:
     """Every sender's callout and sender checks, the null sender's checks when asked."""
     from check_callout.kit.parallel import run_parallel
-    from check_callout.senders import run_sender_checks, strict_predictions
+    from check_callout.senders import lookup_for, run_sender_checks, strict_predictions
 
     every = list(senders) + ([NULL_SENDER] if strict.null_sender else [])
     # the checks stop a little before the run's deadline, so that a lookup that never
@@ -48,6 +48,8 @@ def run_with_sender_checks(
     checks_deadline = deadline - min(0.5, 0.2 * max(0.0, deadline - time.monotonic()))
     # each sender's checks end before the wait for them does: their results are whole
     own_deadline = checks_deadline - min(0.5, 0.1 * max(0.0, checks_deadline - time.monotonic()))
+    # one DNS for every sender: the clients' PTR and the HELO name are asked once
+    lookup = lookup_for(options.nameserver, options.dns_port, own_deadline)
     jobs = {
         str(addr): (
             lambda addr=addr: run_sender_checks(
@@ -57,6 +59,7 @@ def run_with_sender_checks(
                 nameserver=options.nameserver,
                 dns_port=options.dns_port,
                 deadline=own_deadline,
+                lookup=lookup,
             )
         )
         for addr in every

@@ -227,9 +227,13 @@ class LocalAudit(nagiosplugin.Resource):
             if len(addresses) > 1:
                 report.alt_domain = senders[1].domain
             if not plan.blind:
+                from check_callout.senders import lookup_for
+
+                # one DNS for both senders: the clients' PTR and the HELO name are asked once
+                lookup = lookup_for(s.nameserver, s.dns_port, until)
                 for key, address in zip(("checks", "alt_checks"), addresses):
                     jobs[key] = lambda a=address: strict_checks.run_checks(
-                        plan, a, s.nameserver, s.dns_port, until
+                        plan, a, s.nameserver, s.dns_port, until, lookup
                     )
         done = run_parallel(jobs, self.deadline, workers=len(jobs))
         results = done["callouts"]

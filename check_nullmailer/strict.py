@@ -89,12 +89,22 @@ def plan(egress: Any, client_ips: tuple[str, ...]) -> Plan:
     return Plan(tuple(egress.sources), egress.helo)
 
 
-def run_checks(plan_: Plan, sender: str, nameserver: str | None, dns_port: int, deadline: float) -> Any:
-    """The sender checks (``SenderChecks``), restricted to the envelope for a smarthost."""
+def run_checks(
+    plan_: Plan, sender: str, nameserver: str | None, dns_port: int, deadline: float, lookup: Any = None
+) -> Any:
+    """The sender checks (``SenderChecks``), restricted to the envelope for a smarthost;
+    ``lookup``: the DNS shared with another sender's checks
+    (:func:`check_callout.senders.lookup_for`), None: their own."""
     from check_callout.senders import run_sender_checks
 
     checks = run_sender_checks(
-        plan_.clients, plan_.helo, sender, nameserver=nameserver, dns_port=dns_port, deadline=deadline
+        plan_.clients,
+        plan_.helo,
+        sender,
+        nameserver=nameserver,
+        dns_port=dns_port,
+        deadline=deadline,
+        lookup=lookup,
     )
     if plan_.envelope_only:
         for client in checks.clients:

@@ -173,3 +173,23 @@ def test_a_broken_spf_record_is_accepted_but_a_warning_that_says_what_is_wrong(l
     assert run.code == 1, run
     assert "SPF permerror" in run.first_line, run
     assert f"  fix: repair {domain}'s SPF" in run.output and words in run.output, run
+
+
+def test_several_senders_ask_the_clients_ptr_and_the_helo_name_once():
+    """One run's senders share their DNS: the questions about the client and the HELO
+    name (the same for every sender) reach the resolver once, not once per sender."""
+    zone = dict(ZONE)
+    zone["mx.good.test"] = [("A", "127.0.0.1")]
+    port = free_port()
+    with DNSTestServer(zone) as dns, SMTPTestServer("127.0.0.1", port):
+        run = callout(
+            *("-s", "a@pass.test", "-s", "www-data@good.test", "-s", "<>"),
+            *CLIENT,
+            *dns.args,
+            *("-p", str(port), "--allow-private", "-t", "8"),
+        )
+        asked = list(dns.resolver.queries)
+    assert_well_formed(run, timeout=8)
+    assert "    PTR: found - PTR 30.2.0.192.in-addr.arpa: web1.good.test" in run.output, run
+    for question in (("30.2.0.192.in-addr.arpa", "PTR"), ("web1.good.test", "A"), ("web1.good.test", "TXT")):
+        assert asked.count(question) == 1, (question, asked)

@@ -28,6 +28,18 @@ if TYPE_CHECKING:
 LATE = "no answer before the check's time ran out"
 
 
+def lookup_for(nameserver: str | None, dns_port: int, deadline: float) -> Lookup:
+    """The DNS of sender checks finished by ``deadline``: answers are kept, so the checks
+    of several senders from the same clients and HELO name that share it ask each
+    question (the HELO name's addresses, each client's PTR, the HELO name's SPF) once.
+    Cheap to make: dnspython is imported by the first question."""
+    from check_callout.senders.lookup import Lookup
+
+    # lookups end a little before the jobs' deadline, so that a lookup that never
+    # answers comes back as such (an SPF temperror, a "timeout") rather than unfinished
+    return Lookup(nameserver, dns_port, deadline - min(0.25, 0.1 * max(0.0, deadline - time.monotonic())))
+
+
 def run_sender_checks(
     client_ips: Sequence[str],
     helo: str,
@@ -36,19 +48,19 @@ def run_sender_checks(
     nameserver: str | None = None,
     dns_port: int = 53,
     deadline: float,
+    lookup: Lookup | None = None,
 ) -> SenderChecks:
     """Every check for mail from ``sender`` ("" or "<>": the null sender) sent by
     ``client_ips`` after ``EHLO helo``, through ``nameserver``:``dns_port`` (the
-    system's resolver when None), finished by ``deadline`` (``time.monotonic()``)."""
-    from check_callout.senders.lookup import Lookup
-
+    system's resolver when None), finished by ``deadline`` (``time.monotonic()``).
+    ``lookup``: the DNS shared with other senders' checks (:func:`lookup_for`, with
+    these settings and deadline); None: this sender's own."""
     started = time.monotonic()
     sender = "" if sender.strip() in ("", "<>") else sender.strip()
     domain = sender.rpartition("@")[2].lower().rstrip(".") if sender else ""
     clients = tuple(dict.fromkeys(client_ips))
-    # lookups end a little before the jobs' deadline, so that a lookup that never
-    # answers comes back as such (an SPF temperror, a "timeout") rather than unfinished
-    lookup = Lookup(nameserver, dns_port, deadline - min(0.25, 0.1 * max(0.0, deadline - started)))
+    if lookup is None:
+        lookup = lookup_for(nameserver, dns_port, deadline)
     spf_helo_ok = helo_checks.syntax(helo).outcome in ("ok", "underscore")
 
     jobs: dict[tuple[str, str], Callable[[], Any]] = {

@@ -89,31 +89,40 @@ class Lookup:
     (``time.monotonic()``) no lookup runs past."""
 
     def __init__(self, nameserver: str | None, port: int, deadline: float) -> None:
-        import dns.resolver  # only a run with sender checks asks these questions
-
-        self._dns = dns
-        if nameserver:
-            resolver = dns.resolver.Resolver(configure=False)
-            resolver.nameservers = [nameserver]
-        else:
-            try:
-                resolver = dns.resolver.Resolver()
-            except dns.resolver.NoResolverConfiguration:
-                resolver = dns.resolver.Resolver(configure=False)
-                resolver.nameservers = ["127.0.0.1"]  # glibc's default, as the MTA asks
-        resolver.port = port
-        resolver.timeout = MAX_TRY
-        self._resolver = resolver
+        self._nameserver = nameserver
+        self._port = port
+        self._made: Any = None  # (dns, resolver), made by the first question
         self.deadline = deadline
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[threading.Event, list[Found]]] = {}
+
+    def _resolver(self) -> Any:
+        """dnspython's resolver, made once (only a run with sender checks imports dnspython)."""
+        with self._lock:
+            if self._made is None:
+                import dns.resolver
+
+                if self._nameserver:
+                    resolver = dns.resolver.Resolver(configure=False)
+                    resolver.nameservers = [self._nameserver]
+                else:
+                    try:
+                        resolver = dns.resolver.Resolver()
+                    except dns.resolver.NoResolverConfiguration:
+                        resolver = dns.resolver.Resolver(configure=False)
+                        resolver.nameservers = ["127.0.0.1"]  # glibc's default, as the MTA asks
+                resolver.port = self._port
+                resolver.timeout = MAX_TRY
+                self._made = (dns, resolver)
+            return self._made[1]
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     def servers(self) -> str:
-        port = self._resolver.port
-        return ", ".join(f"{getattr(ns, 'address', ns)} port {port}" for ns in self._resolver.nameservers)
+        resolver = self._resolver()
+        port = resolver.port
+        return ", ".join(f"{getattr(ns, 'address', ns)} port {port}" for ns in resolver.nameservers)
 
     def ask(self, name: str, rdtype: str) -> Found:
         """``name``'s records of ``rdtype``; asked once per run."""
@@ -172,14 +181,13 @@ class Lookup:
         return found
 
     def _ask(self, name: str, rdtype: str) -> Found:
-        dns = self._dns
+        resolver = self._resolver() if self.left() > 0.05 else None
         left = self.left()
-        if left <= 0.05:
+        if resolver is None or left <= 0.05:
             return Found(name, rdtype, UNKNOWN, detail="no time left for the lookup")
+        dns = self._made[0]
         try:
-            answer = self._resolver.resolve(
-                name, rdtype, lifetime=left, search=False, raise_on_no_answer=False
-            )
+            answer = resolver.resolve(name, rdtype, lifetime=left, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
             return Found(name, rdtype, NONE, detail="NXDOMAIN")
         except dns.resolver.NoNameservers as exc:

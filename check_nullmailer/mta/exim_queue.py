@@ -8,10 +8,10 @@ import re
 import subprocess
 import time
 
-from check_callout.kit.text import sanitize
-from check_nullmailer.access import needs_sudo, sudo_refusal, user_name
+from check_nullmailer.access import needs_sudo, user_name
 from check_nullmailer.host import find_tool, stream_lines
 from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnreadable, Tally
+from check_nullmailer.mta.queue_listing import check_read_whole, note_capped, stream_listing
 
 MAX_DETAIL = 200  # messages whose log is read for reasons
 MAX_LINES = MAX_MESSAGES * 4  # lines of exim -bp read (a message, its recipients, a blank line)
@@ -152,30 +152,15 @@ def read_queue(config: str | None, deadline: float | None, sudo: bool = False) -
         raise QueueUnreadable("exim not found")
     base = [tool] + (["-C", config] if config else [])
     listing = BpListing()
-    try:
-        done = stream_lines(base + ["-bp"], deadline, listing.line, MAX_LINES, sudo)
-    except subprocess.TimeoutExpired:
-        raise QueueUnreadable("exim -bp did not answer in time") from None
-    except OSError as exc:
-        raise QueueUnreadable(f"exim: {exc.strerror or exc}") from None
-    err = done.stderr
-    if done.returncode not in (0, None) and not done.lines:
-        if sudo_refusal(err) or _NOT_ADMIN.search(err):
-            hint = needs_sudo(f"{tool} -bp", err, sudo)
-            if not sudo:
-                hint += f", or add {user_name()} to group Debian-exim (Exim's admin group)"
-            raise QueueUnreadable(sanitize(hint, 300))
-        last = err.strip().splitlines()[-1] if err.strip() else f"exit status {done.returncode}"
-        raise QueueUnreadable(f"exim -bp: {sanitize(last, 160)}")
-    if listing.unknown is not None:
-        sample = sanitize(listing.unknown, 80)
-        raise QueueUnreadable(f"exim -bp printed a line in no known format: {sample!r}")
-    if done.returncode not in (0, None):
-        last = err.strip().splitlines()[-1] if err.strip() else "no message"
-        raise QueueUnreadable(
-            f"exim -bp failed (exit status {done.returncode}) after listing "
-            f"{listing.count} messages: {sanitize(last, 160)}"
-        )
+    done = stream_listing(base + ["-bp"], "exim -bp", listing.line, MAX_LINES, deadline, sudo)
+
+    def advice(err: str) -> str:
+        hint = needs_sudo(f"{tool} -bp", err, sudo)
+        if not sudo:
+            hint += f", or add {user_name()} to group Debian-exim (Exim's admin group)"
+        return hint
+
+    check_read_whole(done, "exim -bp", listing.unknown, listing.count, _NOT_ADMIN, advice)
     examined = _read_reasons(base, listing, deadline, sudo)
     report = listing.tally.report
     if listing.broken:
@@ -184,8 +169,7 @@ def read_queue(config: str | None, deadline: float | None, sudo: bool = False) -
             f"(spool format or read error), counted as deferred: {', '.join(listing.broken[:3])}"
         )
     if done.capped:
-        report.capped = True
-        report.notes.append(f"exim -bp: reading stopped after {listing.count} messages (at least that many)")
+        note_capped(report, "exim -bp", listing.count)
     if examined < listing.count:
         least = "at least " if done.capped else ""
         report.notes.append(f"reasons read for the {examined} oldest of {least}{listing.count} messages only")

@@ -14,6 +14,7 @@ from check_callout.kit.text import sanitize
 from check_nullmailer.access import grant_hint, user_name
 from check_nullmailer.host import stream_lines
 from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnreadable, Tally
+from check_nullmailer.mta.queue_listing import note_capped
 from check_nullmailer.mta.spool import STUCK_AFTER
 
 MAX_LINES = MAX_MESSAGES * 8  # lines read (a message and its recipients)
@@ -100,6 +101,5 @@ def read_listing(argv: list[str], kind: str, path: str, why: str, deadline: floa
         raise QueueUnreadable(f"{reason}, and {shown} said {sanitize(said, 120)!r}; {grant_hint(path)}")
     report = listing.tally.report
     if done.capped:
-        report.capped = True
-        report.notes.append(f"{shown}: reading stopped after {listing.count} messages (at least that many)")
+        note_capped(report, shown, listing.count)
     return report

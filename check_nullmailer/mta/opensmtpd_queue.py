@@ -6,12 +6,10 @@ line in no known format makes the listing "could not read" (never an empty queue
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
-from check_callout.kit.text import sanitize
-from check_nullmailer.access import needs_sudo, sudo_refusal
-from check_nullmailer.host import find_tool, is_foreign_root, stream_lines
+from check_nullmailer.access import needs_sudo
+from check_nullmailer.host import find_tool, is_foreign_root
 from check_nullmailer.mta.base import (
     MAX_MESSAGES,
     QueuedMessage,
@@ -20,6 +18,7 @@ from check_nullmailer.mta.base import (
     QueueUnreadable,
     summarize,
 )
+from check_nullmailer.mta.queue_listing import check_read_whole, note_capped, stream_listing
 
 MAX_LINES = MAX_MESSAGES * 4  # envelopes of smtpctl show queue read
 # what smtpctl says to a user who is not root (seen in the lab: see read_queue)
@@ -94,31 +93,17 @@ def read_queue(root: str = "/", deadline: float | None = None, sudo: bool = Fals
     if not tool:
         raise QueueUnreadable("smtpctl not found")
     listing = ShowQueue(time.time())
-    try:
-        done = stream_lines([tool, "show", "queue"], deadline, listing.line, MAX_LINES, sudo)
-    except subprocess.TimeoutExpired:
-        raise QueueUnreadable("smtpctl show queue did not answer in time") from None
-    except OSError as exc:
-        raise QueueUnreadable(f"smtpctl: {exc.strerror or exc}") from None
-    err = done.stderr
-    if done.returncode not in (0, None) and not done.lines:
-        if sudo_refusal(err) or _NOT_ROOT.search(err):
-            raise QueueUnreadable(sanitize(needs_sudo(f"{tool} show queue", err, sudo), 300))
-        last = err.strip().splitlines()[-1] if err.strip() else f"exit status {done.returncode}"
-        raise QueueUnreadable(f"smtpctl show queue: {sanitize(last, 160)}")
-    if listing.unknown is not None:
-        sample = sanitize(listing.unknown, 80)
-        raise QueueUnreadable(f"smtpctl show queue printed a line in no known format: {sample!r}")
-    if done.returncode not in (0, None):
-        last = err.strip().splitlines()[-1] if err.strip() else "no message"
-        raise QueueUnreadable(
-            f"smtpctl show queue failed (exit status {done.returncode}) after listing "
-            f"{len(listing.messages)} messages: {sanitize(last, 160)}"
-        )
-    report = summarize(listing.messages.values(), "smtpctl show queue")
+    shown = "smtpctl show queue"
+    done = stream_listing([tool, "show", "queue"], shown, listing.line, MAX_LINES, deadline, sudo)
+    check_read_whole(
+        done,
+        shown,
+        listing.unknown,
+        len(listing.messages),
+        _NOT_ROOT,
+        lambda err: needs_sudo(f"{tool} show queue", err, sudo),
+    )
+    report = summarize(listing.messages.values(), shown)
     if done.capped:
-        report.capped = True
-        report.notes.append(
-            f"smtpctl show queue: reading stopped after {report.messages} messages (at least that many)"
-        )
+        note_capped(report, shown, report.messages)
     return report

@@ -79,6 +79,18 @@ def parse_main_cf(text: str) -> dict[str, str]:
     return params
 
 
+def parse_postconf(out: str) -> dict[str, str]:
+    """``name = value`` lines of postconf's output (``name =``: an empty value)."""
+    values: dict[str, str] = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition(" = ")
+        if sep:
+            values[key.strip()] = value.strip()
+        elif line.endswith(" ="):
+            values[line[:-2].strip()] = ""
+    return values
+
+
 def _postfix_defaults(root: str, params: dict[str, str]) -> dict[str, str]:
     host, _ = local_hostname(root)
     defaults = {
@@ -111,13 +123,7 @@ def _postconf_values(tool: str, confdir: str, expand: bool, deadline: float | No
     if expand:
         argv.append("-x")
     rc, out, err = run_command(argv + list(POSTFIX_PARAMS), deadline)
-    values: dict[str, str] = {}
-    for line in out.splitlines():
-        key, sep, value = line.partition(" = ")
-        if sep:
-            values[key.strip()] = value.strip()
-        elif line.endswith(" ="):
-            values[line[:-2].strip()] = ""
+    values = parse_postconf(out)
     if rc != 0 and not values:
         raise OSError(0, sanitize(err.strip().splitlines()[-1] if err.strip() else f"exit {rc}", 160))
     return values

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 
 from check_callout.kit.text import sanitize
-from check_nullmailer.host import MAX_LINE, find_tool, stream_lines
+from check_nullmailer.host import MAX_LINE, find_tool
 from check_nullmailer.mta.base import MAX_MESSAGES, QueuedMessage, QueueReport, QueueUnreadable, Tally
+from check_nullmailer.mta.queue_listing import note_capped, stream_listing
 
 
 def parse_line(line: str, now: float) -> QueuedMessage:
@@ -117,12 +117,7 @@ def read_queue(confdir: str | None, deadline: float | None) -> QueueReport:
         tally.add(msg)
         return False
 
-    try:
-        done = stream_lines(argv, deadline, on_line, MAX_MESSAGES)
-    except subprocess.TimeoutExpired:
-        raise QueueUnreadable("postqueue -j did not answer in time") from None
-    except OSError as exc:
-        raise QueueUnreadable(f"postqueue: {exc.strerror or exc}") from None
+    done = stream_listing(argv, "postqueue -j", on_line, MAX_MESSAGES, deadline)
     if bad:
         raise QueueUnreadable(
             f"postqueue -j printed a line that is not a message in JSON: {sanitize(bad[0], 80)!r}"
@@ -134,10 +129,7 @@ def read_queue(confdir: str | None, deadline: float | None) -> QueueReport:
         raise QueueUnreadable(f"postqueue -j: {sanitize(last, 160)}")
     report = tally.report
     if done.capped:
-        report.capped = True
-        report.notes.append(
-            f"postqueue -j: reading stopped after {MAX_MESSAGES} messages (at least that many)"
-        )
+        note_capped(report, "postqueue -j", MAX_MESSAGES)
     if cut:
         report.notes.append(
             f"{cut} messages of postqueue -j longer than {MAX_LINE // 1024} KiB: counted, "

@@ -21,6 +21,8 @@ from check_callout.kit.files import CouldNotRead
 from check_callout.kit.text import sanitize
 from check_nullmailer.host import is_loopback_word, run_command
 from check_nullmailer.mta.base import RELAY_UNKNOWN, ServiceInfo
+from check_nullmailer.mta.postfix import parse_postconf
+from check_nullmailer.mta.postfix_expand import expand_postfix as expand
 from check_nullmailer.mta.postfix_master import MasterService
 from check_nullmailer.mta.postfix_relay import RelayVerdict, relay_verdict
 
@@ -53,13 +55,7 @@ def _postconf_run(
         rc, out, _ = run_command([tool, *argv, *names], deadline)
     except (OSError, subprocess.SubprocessError):
         return None
-    values: dict[str, str] = {}
-    for line in out.splitlines():
-        key, sep, value = line.partition(" = ")
-        if sep:
-            values[key.strip()] = value.strip()
-        elif line.endswith(" ="):
-            values[line[:-2].strip()] = ""
+    values = parse_postconf(out)
     return values if rc == 0 and values else None
 
 
@@ -97,8 +93,6 @@ def service_infos(
 
     ``raw`` are main.cf's values as written (defaults included), ``expanded`` the same
     expanded; ``tool`` is postconf (None: everything is done here)."""
-    from check_nullmailer.mta.postfix import expand_postfix as expand
-
     interfaces = expanded.get("inet_interfaces", "all")
     interface_words = tuple(w.strip("[]") for w in re.split(r"[\s,]+", interfaces) if w) or ("all",)
     found: list[ServiceInfo] = []
