@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
-from tests.support.lab import load_lab
+from tests.support.lab import load_lab, read_replies, write_replies
 
 lab_module = load_lab()
 STRICT_RECEIVERS = lab_module.STRICT_RECEIVERS
@@ -22,10 +21,7 @@ TABLE_BUDGET = 45.0
 
 
 def stored() -> dict:
-    try:
-        return json.loads(DATA.read_text())
-    except FileNotFoundError:
-        return {"scenarios": {}}
+    return read_replies(DATA)
 
 
 def reply_of(got: dict) -> dict:
@@ -66,8 +62,7 @@ def record(answers: dict, seconds: float) -> None:
             if reply_of(got) not in cell["variants"]:
                 cell["variants"].append(reply_of(got))
             cell["seconds"] = got["seconds"]
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    DATA.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    write_replies(DATA, data)
 
 
 def ask_live(lab) -> dict:

@@ -24,7 +24,6 @@ Postfix deciding.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -36,6 +35,7 @@ import pytest
 from lab import DNS_V4, RECEIVERS, SCENARIOS
 
 from tests.lab.conftest import run_plugin
+from tests.support.lab import read_replies, write_replies
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "receivers" / "live-replies.json"
 CELLS = [(s, r) for s in SCENARIOS for r in RECEIVERS]
@@ -48,10 +48,7 @@ def masked(text: str) -> str:
 
 
 def stored() -> dict:
-    try:
-        return json.loads(DATA.read_text())
-    except FileNotFoundError:
-        return {"scenarios": {}}
+    return read_replies(DATA)
 
 
 def record(answers: dict, seconds: float) -> None:
@@ -82,8 +79,7 @@ def record(answers: dict, seconds: float) -> None:
                 cell["variants"].append(variant)
             cell["tries"] = got["tries"]
             cell["seconds"] = got["seconds"]
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    DATA.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    write_replies(DATA, data)
 
 
 @pytest.fixture(scope="module")

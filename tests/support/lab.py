@@ -4,6 +4,7 @@ by path once per process for every test package that uses it (tests/lab, tests/d
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import types
 from pathlib import Path
@@ -23,3 +24,19 @@ def load_lab() -> types.ModuleType:
     sys.modules["lab"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+def read_replies(path: Path) -> dict:
+    """A stored table of live replies (tests/data/receivers/): by scenario, then receiver;
+    an empty table before the first recording."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {"scenarios": {}}
+
+
+def write_replies(path: Path, data: dict) -> None:
+    """Store a table of live replies as :func:`read_replies` reads it (one JSON file, kept
+    readable in review: indented, non-ASCII as written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
