@@ -2,7 +2,7 @@
 settings that account really has, or msmtp's own reason to send nothing.
 
 What the real msmtp 1.8.23 does (``msmtp --pretend`` and the MTA lab,
-contrib/lab/mtas/cases.py), where its manual says less:
+contrib/lab/mtas/cases_msmtp.py), where its manual says less:
 
 - ``account NAME : P1,P2`` copies only the settings P1, P2 *set themselves*, later
   parents winning, over the ``defaults`` in force at that line; a parent defined later
